@@ -1,0 +1,34 @@
+package dev.loopkit;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.filter.Filter;
+import ch.qos.logback.core.spi.FilterReply;
+import dev.loopkit.config.ConfigException;
+
+/**
+ * Keeps a bad config file to one log line. {@link MainVerticle} already logs the problem with file, JSON
+ * path and cause; this Logback filter drops the launcher's echoes of it: its "Failed in deploying
+ * verticle" repeat of a {@link ConfigException}, and its "conf option does not point to a valid JSON
+ * file" warning (which names neither file nor position). Installed by {@code logback.xml}.
+ */
+public class LauncherLogFilter extends Filter<ILoggingEvent> {
+
+  static final String LAUNCHER_LOGGER = "io.vertx.launcher.application.VertxApplication";
+
+  @Override
+  public FilterReply decide(ILoggingEvent event) {
+    if (!LAUNCHER_LOGGER.equals(event.getLoggerName())) {
+      return FilterReply.NEUTRAL;
+    }
+    IThrowableProxy thrown = event.getThrowableProxy();
+    if (thrown != null && ConfigException.class.getName().equals(thrown.getClassName())) {
+      return FilterReply.DENY;
+    }
+    String message = event.getFormattedMessage();
+    if (message != null && message.startsWith("The conf option does not point")) {
+      return FilterReply.DENY;
+    }
+    return FilterReply.NEUTRAL;
+  }
+}

@@ -1,0 +1,37 @@
+package dev.loopkit.async;
+
+import java.util.concurrent.CancellationException;
+
+/**
+ * What an operation fails with when its {@link CancelScope} is cancelled. Its cause, when set, says why
+ * (the caller's reason). {@link #deadline()} tells a deadline expiry from an explicit cancel.
+ * Carries no stack trace: it is control flow, raised in bulk when a scope with many operations ends.
+ */
+public class CancelledException extends CancellationException {
+
+  private static final long serialVersionUID = 1L;
+
+  private final boolean deadline;
+
+  public CancelledException(String message) {
+    this(message, false, null);
+  }
+
+  public CancelledException(String message, boolean deadline, Throwable cause) {
+    super(message);
+    this.deadline = deadline;
+    if (cause != null) {
+      initCause(cause);
+    }
+  }
+
+  /** @return whether the scope was cancelled because its deadline passed */
+  public boolean deadline() {
+    return deadline;
+  }
+
+  @Override
+  public synchronized Throwable fillInStackTrace() {
+    return this;
+  }
+}

@@ -1,0 +1,83 @@
+package dev.loopkit.async;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Counts of resources loopkit holds on behalf of operations, per Vert.x instance: open
+ * {@link CancelScope scopes}, pending timers, event-bus requests awaiting a reply, HTTP requests in
+ * flight, and whatever else a capability registers. Every scenario should bring them back to where they
+ * started; tests assert exactly that, and {@link #toJson()} shows them in reports.
+ *
+ * <p>Counters are created on first use; names are free-form, the constants below are loopkit's own.
+ */
+public final class LiveResources {
+
+  /** Open {@link CancelScope}s. */
+  public static final String SCOPES = "scopes";
+  /** Pending timers armed by loopkit (scope deadlines, sleeps, backoffs). */
+  public static final String TIMERS = "timers";
+  /** Event-bus requests sent by loopkit and not yet answered or released. */
+  public static final String BUS_REQUESTS = "busRequests";
+  /** Event-bus consumers registered by loopkit operations (not by verticle start-up). */
+  public static final String CONSUMERS = "consumers";
+  /** HTTP client requests in flight. */
+  public static final String HTTP_REQUESTS = "httpRequests";
+
+  private static final Map<Vertx, LiveResources> BY_VERTX = new WeakHashMap<>();
+
+  private final ConcurrentHashMap<String, AtomicLong> counters = new ConcurrentHashMap<>();
+
+  private LiveResources() {
+  }
+
+  /** @return the counters of {@code vertx} */
+  public static LiveResources of(Vertx vertx) {
+    synchronized (BY_VERTX) {
+      return BY_VERTX.computeIfAbsent(vertx, v -> new LiveResources());
+    }
+  }
+
+  public void increment(String name) {
+    counters.computeIfAbsent(name, n -> new AtomicLong()).incrementAndGet();
+  }
+
+  public void decrement(String name) {
+    counters.computeIfAbsent(name, n -> new AtomicLong()).decrementAndGet();
+  }
+
+  /** @return the current count of {@code name} (0 when never used) */
+  public long get(String name) {
+    AtomicLong c = counters.get(name);
+    return c == null ? 0 : c.get();
+  }
+
+  /** @return all counters, sorted by name */
+  public Map<String, Long> snapshot() {
+    Map<String, Long> out = new TreeMap<>();
+    counters.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+
+  /** @return whether every counter is zero */
+  public boolean allZero() {
+    return counters.values().stream().allMatch(c -> c.get() == 0);
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject();
+    snapshot().forEach(json::put);
+    return json;
+  }
+
+  @Override
+  public String toString() {
+    return "LiveResources" + snapshot();
+  }
+}

@@ -1,0 +1,132 @@
+package dev.loopkit.bus;
+
+import dev.loopkit.async.CancelScope;
+import dev.loopkit.async.CancelledException;
+import dev.loopkit.async.LiveResources;
+import dev.loopkit.async.Registration;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryContext;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.UUID;
+import java.util.WeakHashMap;
+
+/**
+ * An event-bus request that honours a {@link CancelScope} — which {@code EventBus.request} plus
+ * {@code Future.timeout} does not (the reply consumer and its timer stay registered until the send
+ * timeout, 30 s by default).
+ *
+ * <ul>
+ *   <li>The send timeout is the smaller of the options' and the scope's remaining time, so the bus
+ *   itself never waits past the deadline.</li>
+ *   <li>The message carries {@link Headers#TIMEOUT_MS} (the remaining budget, when the scope has a
+ *   deadline) and {@link Headers#REQUEST_ID} (kept when the options already set one).</li>
+ *   <li>When the scope is cancelled before the reply, the request fails at once with the scope's
+ *   {@link CancelledException}; the reply consumer and its timer are released immediately (a
+ *   {@link FailureCode#CANCELLED} failure is delivered to the request's own reply address); and a cancel
+ *   notice {@code {"requestId": ...}} is published on {@link Addresses#CANCEL} so that the consumer doing
+ *   the work can stop.</li>
+ *   <li>A scope whose deadline has already passed sends nothing; the request fails when the scope
+ *   expires (on the next loop turn).</li>
+ * </ul>
+ *
+ * Only public Vert.x API is used: the request's reply address is read by an outbound interceptor,
+ * installed once per event bus, while {@link #request} is on the stack.
+ */
+public final class BusRequest {
+
+  private static final ThreadLocal<String[]> CAPTURE = new ThreadLocal<>();
+  private static final Map<EventBus, Boolean> INSTALLED = Collections.synchronizedMap(new WeakHashMap<>());
+
+  private BusRequest() {
+  }
+
+  /** {@link #request(CancelScope, String, Object, DeliveryOptions)} with default delivery options. */
+  public static <T> Future<Message<T>> request(CancelScope scope, String address, Object body) {
+    return request(scope, address, body, new DeliveryOptions());
+  }
+
+  /**
+   * Sends {@code body} to {@code address} and returns the reply; see the class comment.
+   *
+   * @param options copied, never modified
+   */
+  public static <T> Future<Message<T>> request(CancelScope scope, String address, Object body, DeliveryOptions options) {
+    CancelledException cancelled = scope.reason();
+    if (cancelled != null) {
+      return Future.failedFuture(cancelled);
+    }
+    Vertx vertx = scope.vertx();
+    Promise<Message<T>> promise = Promise.promise();
+    if (!scope.deadline().isNone() && scope.deadline().expired()) {
+      // Nothing is sent past the deadline; the scope fires on the next loop turn and fails us.
+      Registration waiting = scope.onCancel(promise::tryFail);
+      return promise.future().onComplete(ar -> waiting.remove());
+    }
+    DeliveryOptions delivery = new DeliveryOptions(options);
+    long remaining = scope.remainingMs();
+    if (remaining != Long.MAX_VALUE) {
+      delivery.setSendTimeout(Math.max(1, Math.min(options.getSendTimeout(), remaining)));
+      delivery.addHeader(Headers.TIMEOUT_MS, Long.toString(remaining));
+    }
+    String requestId = delivery.getHeaders() != null ? delivery.getHeaders().get(Headers.REQUEST_ID) : null;
+    if (requestId == null) {
+      requestId = UUID.randomUUID().toString();
+      delivery.addHeader(Headers.REQUEST_ID, requestId);
+    }
+    EventBus bus = vertx.eventBus();
+    installInterceptor(bus);
+    LiveResources live = LiveResources.of(vertx);
+    String[] slot = new String[1];
+    Future<Message<T>> sent;
+    CAPTURE.set(slot);
+    try {
+      sent = bus.request(address, body, delivery);
+    } finally {
+      CAPTURE.remove();
+    }
+    live.increment(LiveResources.BUS_REQUESTS);
+    String replyAddress = slot[0];
+    String id = requestId;
+    Registration registration = scope.onCancel(reason -> {
+      if (promise.tryFail(reason)) {
+        if (replyAddress != null) {
+          bus.send(replyAddress, FailureCode.CANCELLED.exception("request cancelled: " + reason.getMessage()),
+            new DeliveryOptions().setLocalOnly(true));
+        }
+        bus.publish(Addresses.CANCEL, new JsonObject().put("requestId", id).put("reason", reason.getMessage()));
+      }
+    });
+    sent.onComplete(ar -> {
+      live.decrement(LiveResources.BUS_REQUESTS);
+      registration.remove();
+      if (ar.succeeded()) {
+        promise.tryComplete(ar.result());
+      } else {
+        promise.tryFail(ar.cause());
+      }
+    });
+    return promise.future();
+  }
+
+  private static void installInterceptor(EventBus bus) {
+    if (INSTALLED.putIfAbsent(bus, Boolean.TRUE) == null) {
+      bus.addOutboundInterceptor(BusRequest::captureReplyAddress);
+    }
+  }
+
+  private static void captureReplyAddress(DeliveryContext<Object> dc) {
+    String[] slot = CAPTURE.get();
+    if (slot != null && slot[0] == null) {
+      slot[0] = dc.message().replyAddress();
+    }
+    dc.next();
+  }
+}

@@ -1,0 +1,82 @@
+package dev.loopkit.config;
+
+import dev.loopkit.http.HttpFrontOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The application config ({@code conf/application.json}): the HTTP front and the verticles to deploy,
+ * in file order.
+ *
+ * <pre>{@code
+ * { "http": { "host": "127.0.0.1", "port": 8080 },
+ *   "verticles": { "<name>": { "class": "...", "instances": 1, "threading": "event-loop", "config": {} } } }
+ * }</pre>
+ *
+ * {@link #read(JsonObject)} validates everything it can without deploying: types, ranges, unknown keys,
+ * verticle classes, and each {@link ConfiguredVerticle}'s own section.
+ */
+public final class AppConfig {
+
+  private final HttpFrontOptions http;
+  private final List<VerticleSpec> verticles;
+
+  private AppConfig(HttpFrontOptions http, List<VerticleSpec> verticles) {
+    this.http = http;
+    this.verticles = verticles;
+  }
+
+  /** @throws ConfigException with the JSON path of the first problem */
+  public static AppConfig read(JsonObject json) {
+    ConfigReader root = ConfigReader.of(json);
+    HttpFrontOptions http;
+    try {
+      http = new HttpFrontOptions(root.object("http", new JsonObject()));
+    } catch (ConfigException e) {
+      throw e.within(null, "http");
+    }
+    ConfigReader section = root.section("verticles");
+    List<VerticleSpec> verticles = new ArrayList<>();
+    for (String name : section.keys()) {
+      ConfigReader entry = section.section(name);
+      VerticleSpec spec = VerticleSpec.read(name, entry);
+      if (spec.enabled()) {
+        checkOwnConfig(spec, entry.path("config"));
+        verticles.add(spec);
+      }
+    }
+    root.done();
+    return new AppConfig(http, Collections.unmodifiableList(verticles));
+  }
+
+  private static void checkOwnConfig(VerticleSpec spec, String configPath) {
+    Object instance;
+    try {
+      Class<?> type = Class.forName(spec.className(), true, AppConfig.class.getClassLoader());
+      if (!ConfiguredVerticle.class.isAssignableFrom(type)) {
+        return;
+      }
+      instance = type.getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw new ConfigException(configPath.replaceAll("\\.config$", ".class"),
+        "cannot instantiate \"" + spec.className() + "\": " + e);
+    }
+    try {
+      ((ConfiguredVerticle) instance).checkConfig(spec.config());
+    } catch (ConfigException e) {
+      throw e.within(null, configPath);
+    }
+  }
+
+  public HttpFrontOptions http() {
+    return http;
+  }
+
+  /** @return the enabled verticles, in file order */
+  public List<VerticleSpec> verticles() {
+    return verticles;
+  }
+}
