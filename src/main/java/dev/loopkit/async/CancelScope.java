@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,9 @@ import java.util.concurrent.TimeUnit;
  *   {@link Tasks#waitFor} close theirs. {@link LiveResources} counts open scopes and pending timers, so
  *   tests can assert that nothing leaked.</li>
  * </ul>
+ * Callbacks run in reverse order of registration, like nested {@code with} blocks unwinding: the
+ * operations started last (innermost) release their resources before whoever registered earlier — such
+ * as {@link Tasks#waitFor}, which then reports the timeout — observes the cancellation.
  * Thread-safe; callbacks run on the thread that cancels (the deadline timer runs on the event loop of the
  * context that created the scope), outside any lock, and a throwing callback is logged and skipped.
  */
@@ -292,6 +296,7 @@ public final class CancelScope implements AutoCloseable {
       reason = why;
       expired = ownDeadline;
       toRun = new ArrayList<>(callbacks.values());
+      Collections.reverse(toRun);
       callbacks.clear();
       timer = timerId;
       timerId = -1;

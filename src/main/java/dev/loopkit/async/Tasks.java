@@ -142,9 +142,11 @@ public final class Tasks {
           if (pending.decrementAndGet() == 0 && promise.tryComplete(results)) {
             group.close();
           }
-        } else if (promise.tryFail(ar.cause())) {
+        } else if (!promise.future().isComplete()) {
+          // siblings release their resources first, then the caller sees the failure
           group.cancel(ar.cause());
           group.close();
+          promise.tryFail(ar.cause());
         }
       });
     }

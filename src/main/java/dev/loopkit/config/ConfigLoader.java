@@ -194,27 +194,38 @@ public final class ConfigLoader {
   /** Splits the merged store output into the file's object and the prefixed overrides, then applies them. */
   static Loaded applyOverrides(String source, JsonObject merged) {
     JsonObject config = new JsonObject();
-    Map<String, Object> env = new LinkedHashMap<>();
-    Map<String, Object> sys = new LinkedHashMap<>();
+    Map<String, String> env = new LinkedHashMap<>();
+    Map<String, String> sys = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : merged) {
       String key = e.getKey();
       if (key.startsWith(ENV_PREFIX) && System.getenv(key) != null) {
-        env.put(key, e.getValue());
+        env.put(key, String.valueOf(e.getValue()));
       } else if (key.startsWith(SYS_PREFIX) && System.getProperty(key) != null) {
-        sys.put(key, e.getValue());
+        sys.put(key, String.valueOf(e.getValue()));
       } else if (System.getProperty(key) == null) {
         config.put(key, e.getValue());
       }
     }
+    return overlay(source, config, env, sys);
+  }
+
+  /**
+   * Applies {@code LOOPKIT_*} environment and {@code loopkit.*} system-property overrides to
+   * {@code config} (modified in place), environment first, each in name order.
+   *
+   * @param env environment variables (only {@code LOOPKIT_*} names are used)
+   * @param sys system properties (only {@code loopkit.*} names are used)
+   */
+  public static Loaded overlay(String source, JsonObject config, Map<String, String> env, Map<String, String> sys) {
     Map<String, String> provenance = new LinkedHashMap<>();
-    env.keySet().stream().sorted().forEach(name -> {
-      String[] segments = name.substring(ENV_PREFIX.length()).split("__");
-      String path = setPath(config, segments, true, String.valueOf(env.get(name)), "env " + name);
+    env.keySet().stream().filter(k -> k.startsWith(ENV_PREFIX)).sorted().forEach(name -> {
+      String[] segments = name.substring(ENV_PREFIX.length()).split("__", -1);
+      String path = setPath(config, segments, true, env.get(name), "env " + name);
       provenance.put(path, "env " + name);
     });
-    sys.keySet().stream().sorted().forEach(name -> {
-      String[] segments = name.substring(SYS_PREFIX.length()).split("\\.");
-      String path = setPath(config, segments, false, String.valueOf(sys.get(name)), "-D" + name);
+    sys.keySet().stream().filter(k -> k.startsWith(SYS_PREFIX)).sorted().forEach(name -> {
+      String[] segments = name.substring(SYS_PREFIX.length()).split("\\.", -1);
+      String path = setPath(config, segments, false, sys.get(name), "-D" + name);
       provenance.put(path, "-D" + name);
     });
     return new Loaded(source, config, provenance);
