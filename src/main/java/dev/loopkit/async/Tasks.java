@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -132,6 +133,7 @@ public final class Tasks {
     Promise<List<T>> promise = Promise.promise();
     List<T> results = new ArrayList<>(Collections.nCopies(snapshot.size(), null));
     AtomicInteger pending = new AtomicInteger(snapshot.size());
+    AtomicBoolean failed = new AtomicBoolean();
     for (int i = 0; i < snapshot.size(); i++) {
       int index = i;
       start(snapshot.get(i), group).onComplete(ar -> {
@@ -142,8 +144,9 @@ public final class Tasks {
           if (pending.decrementAndGet() == 0 && promise.tryComplete(results)) {
             group.close();
           }
-        } else if (!promise.future().isComplete()) {
-          // siblings release their resources first, then the caller sees the failure
+        } else if (failed.compareAndSet(false, true)) {
+          // siblings release their resources first (their own cancellations are ignored here),
+          // then the caller sees the first failure
           group.cancel(ar.cause());
           group.close();
           promise.tryFail(ar.cause());

@@ -28,11 +28,12 @@ import java.util.WeakHashMap;
  *   itself never waits past the deadline.</li>
  *   <li>The message carries {@link Headers#TIMEOUT_MS} (the remaining budget, when the scope has a
  *   deadline) and {@link Headers#REQUEST_ID} (kept when the options already set one).</li>
- *   <li>When the scope is cancelled before the reply, the request fails at once with the scope's
- *   {@link CancelledException}; the reply consumer and its timer are released immediately (a
- *   {@link FailureCode#CANCELLED} failure is delivered to the request's own reply address); and a cancel
- *   notice {@code {"requestId": ...}} is published on {@link Addresses#CANCEL} so that the consumer doing
- *   the work can stop.</li>
+ *   <li>When the scope is cancelled before the reply, the reply consumer and its timer are released
+ *   immediately (a {@link FailureCode#CANCELLED} failure is delivered to the request's own reply
+ *   address), a cancel notice {@code {"requestId": ...}} is published on {@link Addresses#CANCEL} so that
+ *   the consumer doing the work can stop, and the request fails with the scope's
+ *   {@link CancelledException} as soon as the release has happened (one event-loop hop): when the
+ *   caller sees the failure, nothing is left registered. A reply racing the cancellation is dropped.</li>
  *   <li>A scope whose deadline has already passed sends nothing; the request fails when the scope
  *   expires (on the next loop turn).</li>
  * </ul>
@@ -95,19 +96,33 @@ public final class BusRequest {
     live.increment(LiveResources.BUS_REQUESTS);
     String replyAddress = slot[0];
     String id = requestId;
+    CancelledException[] cancelledWith = {null};
     Registration registration = scope.onCancel(reason -> {
-      if (promise.tryFail(reason)) {
-        if (replyAddress != null) {
-          bus.send(replyAddress, FailureCode.CANCELLED.exception("request cancelled: " + reason.getMessage()),
-            new DeliveryOptions().setLocalOnly(true));
+      synchronized (cancelledWith) {
+        if (promise.future().isComplete() || cancelledWith[0] != null) {
+          return;
         }
-        bus.publish(Addresses.CANCEL, new JsonObject().put("requestId", id).put("reason", reason.getMessage()));
+        cancelledWith[0] = reason;
+      }
+      bus.publish(Addresses.CANCEL, new JsonObject().put("requestId", id).put("reason", reason.getMessage()));
+      if (replyAddress != null) {
+        // Release the reply consumer and its timer now; the request fails when that has happened.
+        bus.send(replyAddress, FailureCode.CANCELLED.exception("request cancelled: " + reason.getMessage()),
+          new DeliveryOptions().setLocalOnly(true));
+      } else {
+        promise.tryFail(reason);
       }
     });
     sent.onComplete(ar -> {
       live.decrement(LiveResources.BUS_REQUESTS);
       registration.remove();
-      if (ar.succeeded()) {
+      CancelledException cancelledBy;
+      synchronized (cancelledWith) {
+        cancelledBy = cancelledWith[0];
+      }
+      if (cancelledBy != null) {
+        promise.tryFail(cancelledBy);
+      } else if (ar.succeeded()) {
         promise.tryComplete(ar.result());
       } else {
         promise.tryFail(ar.cause());
