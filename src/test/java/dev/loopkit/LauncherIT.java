@@ -52,7 +52,7 @@ class LauncherIT {
   }
 
   @Test
-  @DisplayName("the embedded default starts, prints where things run, and /health answers 200")
+  @DisplayName("the embedded default starts, prints where things run; /health answers 200 and /metrics serves Prometheus")
   void default_config_serves_health() throws Exception {
     Process p = java("-Dloopkit.http.port=0", "-Dloopkit.verticles.upstream.config.port=0", "-jar", JAR.toString()).start();
     try {
@@ -76,6 +76,11 @@ class LauncherIT {
         HttpResponse.BodyHandlers.ofString());
       assertThat(health.statusCode()).isEqualTo(200);
       assertThat(health.body()).contains("\"outcome\":\"UP\"");
+      HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(m.group(1) + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+      assertThat(metrics.statusCode()).as("metrics are on by default in the fat jar").isEqualTo(200);
+      assertThat(metrics.body()).contains("vertx_http_server_requests_total");
     } finally {
       p.destroy();
       if (!p.waitFor(20, TimeUnit.SECONDS)) {
