@@ -54,6 +54,7 @@ final class GuardedCall<T> {
   private final HedgeOptions hedge;
   private Registration scopeRegistration = Registration.NONE;
   private long budgetMs;
+  private final String budgetSource;
   private int sent;
   private int extraCopies;
   private int hedgeGeneration;
@@ -64,6 +65,10 @@ final class GuardedCall<T> {
     this.guard = guard;
     this.o = guard.options;
     this.ctx = ctx;
+    long callerMs = caller.remainingMs();
+    this.budgetSource = callerMs < o.getTimeoutMs()
+      ? "the caller's budget of " + callerMs + " ms"
+      : "the route's timeoutMs of " + o.getTimeoutMs() + " ms";
     this.scope = caller.childWithTimeout(o.getTimeoutMs());
     this.body = body;
     this.base = base;
@@ -273,7 +278,7 @@ final class GuardedCall<T> {
       long lateMicros = Math.max(0, (System.nanoTime() - scope.deadline().nanoTime()) / 1_000);
       guard.stats.deadlineLate(lateMicros);
       finish(null, new DeadlineExceededException("'" + guard.address + "' → '" + guard.target
-        + "': no reply within the budget of " + budgetMs + " ms (" + sent + " attempt" + (sent == 1 ? "" : "s")
+        + "': no reply within " + budgetSource + " (" + sent + " attempt" + (sent == 1 ? "" : "s")
         + (lastFailure != null ? "; last failure: " + lastFailure.getMessage() : "") + ")", reason));
     } else {
       finish(null, reason);
