@@ -218,9 +218,12 @@ public final class CancelNotices {
   }
 
   private void cancel(CancelScope scope, String reason) {
-    if (scope.cancel(reason)) {
-      cancelled.incrementAndGet();
+    if (scope.isCancelled() || scope.isClosed()) {
+      return;
     }
+    // counted first: the scope's callbacks run inside cancel(), and may look at the count
+    cancelled.incrementAndGet();
+    scope.cancel(reason);
   }
 
   private Registration add(Vertx vertx, String requestId, CancelScope scope) {

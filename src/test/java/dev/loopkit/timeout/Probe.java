@@ -165,6 +165,11 @@ final class Probe {
     return cancellations.get(index).future();
   }
 
+  /** @return completes when the consumer's registration is effective (clustered: on every node) */
+  Future<Void> ready() {
+    return consumer.completion();
+  }
+
   int count() {
     return calls.size();
   }

@@ -65,8 +65,11 @@ final class GuardedCall<T> {
     this.guard = guard;
     this.o = guard.options;
     this.ctx = ctx;
-    long callerMs = caller.remainingMs();
-    this.budgetSource = callerMs < o.getTimeoutMs()
+    // rounded up, and 1 ms of slack: a caller scope opened just before with the route's own timeout
+    // (TimeoutVerticle's Budget.serve) still reads as the route's deadline
+    long callerNanos = caller.deadline().remainingNanos();
+    long callerMs = callerNanos == Long.MAX_VALUE ? Long.MAX_VALUE : (callerNanos + 999_999) / 1_000_000;
+    this.budgetSource = callerMs < o.getTimeoutMs() - 1
       ? "the caller's budget of " + callerMs + " ms"
       : "the route's timeoutMs of " + o.getTimeoutMs() + " ms";
     this.scope = caller.childWithTimeout(o.getTimeoutMs());
