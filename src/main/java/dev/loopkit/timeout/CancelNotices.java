@@ -8,6 +8,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.internal.ContextBuilder;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
@@ -169,8 +171,15 @@ public final class CancelNotices {
         return;
       }
       // A context of its own: a consumer registered on a verticle's context would be unregistered when that
-      // verticle is undeployed, behind the back of every other holder.
-      ContextInternal own = ((VertxInternal) vertx).createEventLoopContext();
+      // verticle is undeployed, behind the back of every other holder. On the first holder's event loop when
+      // it runs on one: the notices that holder publishes are then delivered without waking another thread.
+      VertxInternal vi = (VertxInternal) vertx;
+      ContextInternal current = vi.getContext();
+      ContextBuilder builder = vi.contextBuilder().withThreadingModel(ThreadingModel.EVENT_LOOP);
+      if (current != null && current.threadingModel() == ThreadingModel.EVENT_LOOP) {
+        builder.withEventLoop(current.nettyEventLoop());
+      }
+      ContextInternal own = builder.build();
       AtomicReference<MessageConsumer<Object>> created = new AtomicReference<>();
       own.dispatch(v -> created.set(vertx.eventBus().consumer(Addresses.CANCEL, msg -> onNotice(msg.body()))));
       consumer = created.get();

@@ -1,6 +1,7 @@
 package dev.loopkit.timeout;
 
 import dev.loopkit.async.CancelledException;
+import dev.loopkit.bus.FailureCode;
 import dev.loopkit.config.ConfigException;
 import dev.loopkit.config.ConfigReader;
 import io.vertx.core.eventbus.ReplyException;
@@ -23,7 +24,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <ul>
  *   <li>{@code "TIMEOUT"}: no reply in time — an attempt's own limit ({@code retry.attemptTimeoutMs}), the
- *   event bus's send timeout, or the call's deadline.</li>
+ *   event bus's send timeout, or the call's deadline; and a target's own {@code 504}: it ran out of the
+ *   budget it was given (with a propagated budget it says so just before our own timer would).</li>
  *   <li>{@code "NO_HANDLERS"}: nobody consumes the target address.</li>
  *   <li>{@code "RECIPIENT_FAILURE"}: the target failed the message, whatever its code.</li>
  *   <li>{@code "CIRCUIT_OPEN"}: the route's circuit breaker refused the call; nothing was sent.</li>
@@ -185,7 +187,11 @@ public final class FailureSet {
     if (kinds.contains(kind)) {
       return true;
     }
-    return kind == Kind.RECIPIENT_FAILURE && codes.contains(((ReplyException) failure).failureCode());
+    if (kind != Kind.RECIPIENT_FAILURE) {
+      return false;
+    }
+    int code = ((ReplyException) failure).failureCode();
+    return codes.contains(code) || code == FailureCode.TIMEOUT.code() && kinds.contains(Kind.TIMEOUT);
   }
 
   /**

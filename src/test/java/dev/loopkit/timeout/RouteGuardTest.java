@@ -322,7 +322,7 @@ class RouteGuardTest {
         g.call(caller(vertx), "x").onComplete(tc.failing(err -> tc.verify(() -> {
           long ms = (System.nanoTime() - start) / 1_000_000;
           // the deadline, or the last attempt's own time-out when no further attempt fits
-          assertThat(FailureSet.kindOf(err)).isEqualTo(FailureSet.Kind.TIMEOUT);
+          assertThat(FailureCode.of(err)).isEqualTo(FailureCode.TIMEOUT);
           assertThat(ms).isBetween(170L, 1_000L);
           assertThat(target.count()).isBetween(2, 5);
           // each attempt was given at most its own 60 ms
@@ -540,6 +540,9 @@ class RouteGuardTest {
       assertThat(set.matches(new CircuitOpenException("x"))).isFalse();
       assertThat(set.matches(new ReplyException(ReplyFailure.NO_HANDLERS, "x"))).isFalse();
       assertThat(set.matches(new RuntimeException("bug"))).isFalse();
+      // a target's own 504 is a timeout: it ran out of the budget it was given
+      assertThat(FailureSet.of("TIMEOUT").matches(FailureCode.TIMEOUT.exception("x"))).isTrue();
+      assertThat(FailureSet.of(503).matches(FailureCode.TIMEOUT.exception("x"))).isFalse();
     });
     tc.completeNow();
   }

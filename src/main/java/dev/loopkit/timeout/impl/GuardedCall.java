@@ -59,7 +59,12 @@ final class GuardedCall<T> {
   private int extraCopies;
   private int hedgeGeneration;
   private boolean done;
+  private boolean sleeping;
   private Throwable lastFailure;
+
+  /** How an attempt abandoned at the call's deadline counts for the circuit breaker. */
+  private static final ReplyException DEADLINE_VERDICT =
+    new ReplyException(ReplyFailure.TIMEOUT, -1, "deadline exceeded", false);
 
   GuardedCall(RouteGuardImpl guard, Context ctx, CancelScope caller, Object body, DeliveryOptions base, String callId) {
     this.guard = guard;
@@ -151,8 +156,8 @@ final class GuardedCall<T> {
     if (done || a.abandoned || a.finished || !limit.expired()) {
       return;
     }
-    ReplyException timeout = new ReplyException(ReplyFailure.TIMEOUT, "no reply from '" + guard.target
-      + "' within retry.attemptTimeoutMs " + retry.getAttemptTimeoutMs() + " ms (attempt " + a.number + ")");
+    ReplyException timeout = new ReplyException(ReplyFailure.TIMEOUT, -1, "no reply from '" + guard.target
+      + "' within retry.attemptTimeoutMs " + retry.getAttemptTimeoutMs() + " ms (attempt " + a.number + ")", false);
     abandon(a, "attempt timed out after " + retry.getAttemptTimeoutMs() + " ms", timeout);
     onFailure(timeout);
   }
@@ -218,6 +223,7 @@ final class GuardedCall<T> {
       }
       guard.stats.retries.increment();
       guard.retryMeter.increment();
+      sleeping = true;
       Tasks.sleep(scope, delay).onComplete(ar -> onCtx(() -> {
         if (done || ar.failed()) {
           return;
@@ -242,6 +248,7 @@ final class GuardedCall<T> {
       return;
     }
     int generation = ++hedgeGeneration;
+    sleeping = true;
     Tasks.sleep(scope, hedge.getDelayMs()).onComplete(ar -> onCtx(() -> {
       if (ar.succeeded() && !done && generation == hedgeGeneration) {
         hedgeNow();
@@ -280,7 +287,7 @@ final class GuardedCall<T> {
     if (reason.deadline()) {
       long lateMicros = Math.max(0, (System.nanoTime() - scope.deadline().nanoTime()) / 1_000);
       guard.stats.deadlineLate(lateMicros);
-      finish(null, new DeadlineExceededException("'" + guard.address + "' → '" + guard.target
+      finish(null, new CallDeadlineExceeded("'" + guard.address + "' → '" + guard.target
         + "': no reply within " + budgetSource + " (" + sent + " attempt" + (sent == 1 ? "" : "s")
         + (lastFailure != null ? "; last failure: " + lastFailure.getMessage() : "") + ")", reason));
     } else {
@@ -301,7 +308,7 @@ final class GuardedCall<T> {
       why = "another attempt won (" + guard.address + ")";
     } else if (failure instanceof DeadlineExceededException) {
       why = "deadline exceeded (" + guard.address + ")";
-      verdictForOthers = new ReplyException(ReplyFailure.TIMEOUT, "deadline exceeded");
+      verdictForOthers = DEADLINE_VERDICT;
     } else if (failure instanceof CancelledException) {
       why = "caller gave up: " + failure.getMessage();
     } else {
@@ -311,8 +318,10 @@ final class GuardedCall<T> {
       abandon(a, why, verdictForOthers);
     }
     guard.ended(this);
-    // Cancelling the call scope cancels pending backoff and hedge timers; then it is closed.
-    scope.cancel("call finished");
+    if (sleeping) {
+      // cancelling the call scope cancels pending backoff and hedge timers
+      scope.cancel("call finished");
+    }
     scope.close();
     count(failure);
     if (failure == null) {
@@ -392,6 +401,20 @@ final class GuardedCall<T> {
       action.run();
     } else {
       ctx.runOnContext(v -> action.run());
+    }
+  }
+
+  /** The call's deadline: no stack trace (control flow, raised in bulk under overload). */
+  private static final class CallDeadlineExceeded extends DeadlineExceededException {
+    private static final long serialVersionUID = 1L;
+
+    CallDeadlineExceeded(String message, Throwable cause) {
+      super(message, cause);
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
     }
   }
 

@@ -40,6 +40,8 @@ public final class RouteGuardImpl implements RouteGuard {
   /** Prefix of generated request ids: unique per JVM, then a counter (cheaper than a UUID per call). */
   private static final String ID_PREFIX = UUID.randomUUID().toString().substring(0, 8) + "-";
   private static final AtomicLong IDS = new AtomicLong();
+  /** Shared, never modified: attempts copy it. */
+  private static final DeliveryOptions EMPTY = new DeliveryOptions();
 
   final Vertx vertx;
   final RouteOptions options;
@@ -111,9 +113,11 @@ public final class RouteGuardImpl implements RouteGuard {
     }
     Context current = Vertx.currentContext();
     Context ctx = current != null ? current : vertx.getOrCreateContext();
-    DeliveryOptions base = new DeliveryOptions(deliveryOptions);
+    boolean hasHeaders = deliveryOptions.getHeaders() != null && !deliveryOptions.getHeaders().isEmpty();
+    DeliveryOptions base = hasHeaders || deliveryOptions.getCodecName() != null
+      ? new DeliveryOptions(deliveryOptions) : EMPTY;
     String callerId = null;
-    if (base.getHeaders() != null) {
+    if (hasHeaders) {
       callerId = base.getHeaders().get(Headers.REQUEST_ID);
       base.getHeaders().remove(Headers.REQUEST_ID);
       base.getHeaders().remove(Headers.TIMEOUT_MS);
