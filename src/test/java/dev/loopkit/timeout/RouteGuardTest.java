@@ -528,6 +528,18 @@ class RouteGuardTest {
   }
 
   @Test
+  void a_body_the_bus_cannot_carry_fails_the_call_and_leaks_nothing(Vertx vertx, VertxTestContext tc) {
+    Probe target = Probe.ok(vertx, "x.codec");
+    RouteGuard g = guard(vertx, route("x.codec", 1_000));
+    onLoop(vertx, () -> g.call(caller(vertx), new Object()).onComplete(tc.failing(err -> tc.verify(() -> {
+      assertThat(err).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("codec");
+      assertThat(target.count()).isZero();
+      assertThat(g.stats().getLong("inFlight")).isZero();
+      tc.completeNow();
+    }))));
+  }
+
+  @Test
   void a_bus_timeout_or_no_handlers_is_classified(Vertx vertx, VertxTestContext tc) {
     tc.verify(() -> {
       assertThat(FailureSet.kindOf(new ReplyException(ReplyFailure.NO_HANDLERS, "x"))).isEqualTo(FailureSet.Kind.NO_HANDLERS);

@@ -147,8 +147,14 @@ final class GuardedCall<T> {
       limit.onCancel(reason -> onCtx(() -> onAttemptLimit(a, limit)));
     }
     inFlight.add(a);
-    BusRequest.<T>request(a.wire, guard.target, body, delivery)
-      .onComplete(ar -> onCtx(() -> onAttemptResult(a, ar)));
+    Future<Message<T>> reply;
+    try {
+      reply = BusRequest.request(a.wire, guard.target, body, delivery);
+    } catch (RuntimeException e) {
+      // e.g. no codec for the body's type: the attempt fails at once, like any other failure
+      reply = Future.failedFuture(e);
+    }
+    reply.onComplete(ar -> onCtx(() -> onAttemptResult(a, ar)));
     return true;
   }
 
