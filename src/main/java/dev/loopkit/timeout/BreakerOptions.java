@@ -17,7 +17,8 @@ import io.vertx.core.json.JsonObject;
  *   <li>After {@link #getResetTimeoutMs() resetTimeoutMs} the circuit is half-open: one attempt goes
  *   through; its success closes the circuit, its failure opens it again.</li>
  *   <li>Every state change is <em>published</em> on {@link #getNotificationAddress() notificationAddress}
- *   as {@code {"route", "target", "state": "OPEN"|"HALF_OPEN"|"CLOSED", "failures", "node"}}.</li>
+ *   as {@code {"route", "target", "state": "OPEN"|"HALF_OPEN"|"CLOSED", "failures", "at"}} ({@code at}:
+ *   epoch milliseconds).</li>
  * </ul>
  * An attempt abandoned because the call's deadline passed counts as a {@code TIMEOUT} failure; one
  * abandoned because another hedge copy won or the caller went away counts as neither.

@@ -60,7 +60,11 @@ final class GuardedCall<T> {
   private int hedgeGeneration;
   private boolean done;
   private boolean sleeping;
+  private boolean shed;
   private Throwable lastFailure;
+
+  /** Slack of the bus send timeout over the attempt's budget, so that the call's own timer fires first. */
+  private static final long BACKSTOP_MS = 5;
 
   /** How an attempt abandoned at the call's deadline counts for the circuit breaker. */
   private static final ReplyException DEADLINE_VERDICT =
@@ -99,8 +103,7 @@ final class GuardedCall<T> {
       return;
     }
     if (scope.deadline().expired() || budgetMs < o.getMinAttemptMs()) {
-      guard.stats.shed.increment();
-      guard.shedMeter.increment();
+      shed = true;
       finish(null, FailureCode.TIMEOUT.exception("'" + guard.address + "' → '" + guard.target + "': budget of "
         + budgetMs + " ms is below the route's minAttemptMs " + o.getMinAttemptMs()
         + " ms: shed without calling the target"));
@@ -137,7 +140,8 @@ final class GuardedCall<T> {
     long attemptTimeout = retry == null ? 0 : retry.getAttemptTimeoutMs();
     long attemptBudget = attemptTimeout > 0 ? Math.min(remaining, attemptTimeout) : remaining;
     DeliveryOptions delivery = new DeliveryOptions(base)
-      .setSendTimeout(Math.max(1, attemptBudget + o.getLateReplyWindowMs()))
+      // the bus's own reply timer is only a backstop: our deadline (or attempt limit) abandons the attempt first
+      .setSendTimeout(Math.max(1, attemptBudget + Math.max(BACKSTOP_MS, o.getLateReplyWindowMs())))
       .addHeader(Headers.TIMEOUT_MS, Long.toString(attemptBudget))
       .addHeader(Headers.REQUEST_ID, a.id);
     a.wire = CancelScope.create(guard.vertx);
@@ -350,8 +354,10 @@ final class GuardedCall<T> {
     } else if (failure instanceof CancelledException) {
       guard.stats.cancelled.increment();
       guard.cancelledMeter.increment();
-    } else if (!(failure instanceof ReplyException && ((ReplyException) failure).failureCode() == FailureCode.TIMEOUT.code()
-      && sent == 0)) {
+    } else if (shed) {
+      guard.stats.shed.increment();
+      guard.shedMeter.increment();
+    } else {
       guard.stats.failed.increment();
       guard.failedMeter.increment();
     }
