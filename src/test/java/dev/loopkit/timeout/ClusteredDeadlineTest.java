@@ -98,8 +98,9 @@ class ClusteredDeadlineTest {
     Probe target = Probe.cancellable(nodeB, "remote.svc");
     JsonObject config = new JsonObject().put("routes", new JsonArray().add(new JsonObject()
       .put("address", "remote.guarded").put("target", "remote.svc").put("timeoutMs", 5_000)));
+    String[] deployment = new String[1];
     Future.all(CancelNotices.ready(nodeB), target.ready(), nodeA.deployVerticle(new TimeoutVerticle(),
-        new DeploymentOptions().setConfig(config)))
+        new DeploymentOptions().setConfig(config)).onSuccess(id -> deployment[0] = id))
       .compose(v -> {
         CancelScope caller = CancelScope.withTimeout(nodeB, 2_000);
         Future<?> call = BusRequest.request(caller, "remote.guarded", new JsonObject().put("sku", 7),
@@ -115,13 +116,18 @@ class ClusteredDeadlineTest {
           return target.cancelled(0);
         });
       })
-      .onComplete(tc.succeeding(stopped -> tc.verify(() -> {
-        // the caller's notice reached node A's guard, whose notice for its attempt reached node B's target
-        assertThat(stopped.cancelReason).startsWith("cancel notice").contains("caller gave up");
-        assertThat(CancelNotices.cancelledByNotice(nodeA)).isEqualTo(1);
-        assertThat(CancelNotices.cancelledByNotice(nodeB)).isEqualTo(1);
+      .compose(stopped -> {
+        tc.verify(() -> {
+          // the caller's notice reached node A's guard, whose notice for its attempt reached node B's target
+          assertThat(stopped.cancelReason).startsWith("cancel notice").contains("caller gave up");
+          assertThat(CancelNotices.cancelledByNotice(nodeA)).isEqualTo(1);
+          assertThat(CancelNotices.cancelledByNotice(nodeB)).isEqualTo(1);
+        });
         listening.remove();
-        tc.completeNow();
-      })));
+        return nodeA.undeploy(deployment[0]);
+      })
+      // nothing left behind on either node
+      .compose(v -> Future.all(Leaks.awaitNone(nodeA), Leaks.awaitNone(nodeB)))
+      .onComplete(tc.succeedingThenComplete());
   }
 }
