@@ -104,9 +104,10 @@ final class GuardedCall<T> {
     }
     if (scope.deadline().expired() || budgetMs < o.getMinAttemptMs()) {
       shed = true;
-      finish(null, FailureCode.TIMEOUT.exception("'" + guard.address + "' → '" + guard.target + "': budget of "
-        + budgetMs + " ms is below the route's minAttemptMs " + o.getMinAttemptMs()
-        + " ms: shed without calling the target"));
+      finish(null, FailureCode.TIMEOUT.exception("'" + guard.address + "' → '" + guard.target + "': "
+        + (scope.deadline().expired() ? "the caller's budget is already spent"
+        : "budget of " + budgetMs + " ms is below the route's minAttemptMs " + o.getMinAttemptMs() + " ms")
+        + ": shed without calling the target"));
       return;
     }
     if (!send(false)) {
