@@ -23,9 +23,16 @@ public final class Deadline implements Comparable<Deadline> {
     this.none = none;
   }
 
-  /** @return the deadline {@code ms} milliseconds from now; zero or negative means already expired */
+  /** Longest duration a deadline can express: ten years (longer ones are clamped, never overflow). */
+  public static final long MAX_MS = TimeUnit.DAYS.toMillis(3653);
+
+  /**
+   * @return the deadline {@code ms} milliseconds from now; zero or negative means already expired;
+   * durations beyond {@link #MAX_MS} are clamped to it
+   */
   public static Deadline in(long ms) {
-    return at(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms));
+    long clamped = Math.max(-MAX_MS, Math.min(ms, MAX_MS));
+    return at(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(clamped));
   }
 
   /** @return the deadline at {@code nanoTime} on the {@link System#nanoTime()} clock */

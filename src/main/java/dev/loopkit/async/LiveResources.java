@@ -3,6 +3,8 @@ package dev.loopkit.async;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
+import java.lang.ref.WeakReference;
+
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.WeakHashMap;
@@ -31,17 +33,28 @@ public final class LiveResources {
   public static final String HTTP_REQUESTS = "httpRequests";
 
   private static final Map<Vertx, LiveResources> BY_VERTX = new WeakHashMap<>();
+  /** Fast path: most processes run one Vert.x instance; hot paths skip the synchronized map. */
+  private static volatile LiveResources last;
 
   private final ConcurrentHashMap<String, AtomicLong> counters = new ConcurrentHashMap<>();
+  private final WeakReference<Vertx> owner;
 
-  private LiveResources() {
+  private LiveResources(Vertx owner) {
+    this.owner = new WeakReference<>(owner);
   }
 
   /** @return the counters of {@code vertx} */
   public static LiveResources of(Vertx vertx) {
-    synchronized (BY_VERTX) {
-      return BY_VERTX.computeIfAbsent(vertx, v -> new LiveResources());
+    LiveResources cached = last;
+    if (cached != null && cached.owner.get() == vertx) {
+      return cached;
     }
+    LiveResources found;
+    synchronized (BY_VERTX) {
+      found = BY_VERTX.computeIfAbsent(vertx, LiveResources::new);
+    }
+    last = found;
+    return found;
   }
 
   public void increment(String name) {

@@ -166,5 +166,7 @@ class CancelScopeTest {
     assertThat(none.expired()).isFalse();
     assertThat(soon.compareTo(later)).isNegative();
     assertThat(none.compareTo(later)).isPositive();
+    assertThat(Deadline.in(Long.MAX_VALUE).expired()).as("huge durations are clamped, not overflowed").isFalse();
+    assertThat(Deadline.in(Long.MIN_VALUE).expired()).isTrue();
   }
 }
