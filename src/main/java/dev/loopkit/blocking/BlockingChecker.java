@@ -83,6 +83,12 @@ public interface BlockingChecker {
    */
   Future<BlockingIncident> canary();
 
+  /**
+   * @return completes once every record about blocking that happened before this call has been delivered
+   * to listeners and published; in strict mode this waits for JFR's next flush (up to about a second)
+   */
+  Future<Void> drain();
+
   /** Stops watching, releases hooks, meters and the report consumer; idempotent. */
   Future<Void> close();
 }

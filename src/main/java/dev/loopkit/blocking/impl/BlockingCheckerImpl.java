@@ -240,6 +240,24 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   }
 
   @Override
+  public Future<Void> drain() {
+    Promise<Void> drained = Promise.promise();
+    long tick = Math.max(1, watchdog.tickNanos() / 1_000_000);
+    java.util.concurrent.CompletableFuture<Void> strict = options.isStrict()
+      ? StrictRecorder.marker() : java.util.concurrent.CompletableFuture.completedFuture(null);
+    // two watchdog ticks: a stall that just ended gets its final record queued; then the queue drains
+    java.util.concurrent.CompletableFuture.delayedExecutor(2 * tick + 1, TimeUnit.MILLISECONDS)
+      .execute(() -> strict.whenComplete((v, err) -> {
+        try {
+          reporter.execute(drained::tryComplete);
+        } catch (RejectedExecutionException e) {
+          drained.tryComplete();
+        }
+      }));
+    return drained.future();
+  }
+
+  @Override
   public Future<Void> close() {
     if (!closed.compareAndSet(false, true)) {
       return Future.succeededFuture();
@@ -408,7 +426,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       return;
     }
     int culprit = analyzer.culpritIndex(f.frames);
-    if (culprit < 0) {
+    if (culprit < 0 || StackAnalyzer.loadingClass(f.frames, culprit)) {
       return;
     }
     submit(() -> strictFinding(f, culprit));

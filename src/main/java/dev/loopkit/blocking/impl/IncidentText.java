@@ -111,10 +111,27 @@ public final class IncidentText {
       sb.append("while serving ").append(r.getString("route")).append(' ');
     } else if (r.getString("timer") != null) {
       sb.append("in timer handler ").append(r.getString("timer")).append(' ');
-    } else if ("deploy".equals(r.getString("source"))) {
-      sb.append("while deploying ");
     } else if (r.getString("source") != null) {
-      sb.append("while running a ").append(r.getString("source")).append(" task ");
+      switch (r.getString("source")) {
+        case "deploy":
+          sb.append("while deploying ");
+          break;
+        case "event-bus":
+          sb.append("while handling an event-bus message ");
+          break;
+        case "http":
+          sb.append("while serving an HTTP request ");
+          break;
+        case "timer":
+          sb.append("in a timer handler ");
+          break;
+        case "net":
+          sb.append("while handling a TCP connection ");
+          break;
+        default:
+          sb.append("while running a task ");
+          break;
+      }
     }
     String verticle = r.getString("verticle");
     if (verticle != null) {

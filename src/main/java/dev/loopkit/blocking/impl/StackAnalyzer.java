@@ -116,6 +116,22 @@ public final class StackAnalyzer {
     }
   }
 
+  /**
+   * @return whether the frames between the top and the culprit load a class: a one-off read of a jar by
+   * the class loader, not a blocking call the code made (strict mode ignores those)
+   */
+  public static boolean loadingClass(List<StackFrame> frames, int culprit) {
+    int to = culprit < 0 ? frames.size() : culprit;
+    for (int i = 0; i < to; i++) {
+      String c = frames.get(i).className();
+      if (c.equals("java.lang.ClassLoader") || c.startsWith("jdk.internal.loader.") || c.equals("java.lang.Class")
+        && frames.get(i).method().startsWith("forName")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** @return the kind of block a JDK frame stands for, or {@code null} when it is not a blocking API */
   static BlockingKind kindOf(StackFrame f) {
     String c = f.className();
