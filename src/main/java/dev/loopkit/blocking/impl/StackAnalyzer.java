@@ -21,8 +21,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class StackAnalyzer {
 
-  private static final String[] PLATFORM = {
-    "java.", "javax.", "jdk.", "sun.", "com.sun.", "io.netty.", "io.vertx."
+  /**
+   * The JDK, Netty, Vert.x, and the libraries Vert.x and loopkit run on (Jackson for JSON, Micrometer,
+   * SLF4J/Logback/Log4j for logging, HdrHistogram): a stall inside them is blamed on the application frame
+   * that called them.
+   */
+  static final String[] PLATFORM = {
+    "java.", "javax.", "jdk.", "sun.", "com.sun.", "io.netty.", "io.vertx.", "com.fasterxml.jackson.",
+    "io.micrometer.", "org.slf4j.", "ch.qos.logback.", "org.apache.logging.log4j.", "org.HdrHistogram."
   };
   private static final CodeSource OWN = ownCodeSource();
   private static final Map<String, Boolean> LOOPKIT_CACHE = new ConcurrentHashMap<>();

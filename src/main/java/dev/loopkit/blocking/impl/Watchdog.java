@@ -190,7 +190,9 @@ final class Watchdog implements Runnable {
     long start = taskStart(w, now);
     Incident inc = w.incident;
     if (inc != null && start != inc.startNanos) {
-      long end = inc.lastSeenRunning + (now - inc.lastSeenRunning) / 2;
+      // ended since the last look: regular ticks put the end within one tick; a late watchdog must not
+      // stretch the stall, so never estimate more than one tick past the last sighting
+      long end = Math.min(now, inc.lastSeenRunning + tickNanos / 2);
       finish(w, inc, end);
       w.incident = null;
       inc = null;
@@ -224,8 +226,8 @@ final class Watchdog implements Runnable {
       }
     }
     if (!inc.ongoingPublished && !inc.suppressed && inc.effectiveNanos(now) >= w.thresholdNanos) {
-      if (inc.last == null || System.nanoTime() - inc.last.atNanos > MS) {
-        sample(w, inc);
+      if ((inc.last == null || System.nanoTime() - inc.last.atNanos > MS) && !sample(w, inc)) {
+        return;
       }
       if (inc.suppressed) {
         return;
@@ -259,10 +261,17 @@ final class Watchdog implements Runnable {
     return now - due >= w.sampleFromNanos ? due : 0;
   }
 
-  private void sample(Watched w, Incident inc) {
+  /** @return false when the task ended while the stack was taken (the sample is then dropped) */
+  private boolean sample(Watched w, Incident inc) {
+    long before = System.nanoTime();
     Sample s = Sample.take(w.thread, w.threadId, maxDepth, analyzer);
     if (s == null) {
-      return;
+      return false;
+    }
+    if (timed && VertxInternals.dispatchStartNanos(w.thread) != inc.startNanos) {
+      // the task ended while we looked: this stack belongs to something else (often the idle loop)
+      inc.lastSeenRunning = Math.min(inc.lastSeenRunning, before);
+      return false;
     }
     if (inc.samples == 0) {
       inc.cpuAtFirst = Sample.cpuNanos(w.threadId);
@@ -274,6 +283,7 @@ final class Watchdog implements Runnable {
       inc.suppressed = true;
       sink.debuggerHeld(w);
     }
+    return true;
   }
 
   private void finish(Watched w, Incident inc, long end) {
