@@ -241,6 +241,9 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
 
   @Override
   public Future<Void> drain() {
+    if (closed.get()) {
+      return Future.succeededFuture();
+    }
     Promise<Void> drained = Promise.promise();
     long tick = Math.max(1, watchdog.tickNanos() / 1_000_000);
     java.util.concurrent.CompletableFuture<Void> strict = options.isStrict()
@@ -248,6 +251,10 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     // two watchdog ticks: a stall that just ended gets its final record queued; then the queue drains
     java.util.concurrent.CompletableFuture.delayedExecutor(2 * tick + 1, TimeUnit.MILLISECONDS)
       .execute(() -> strict.whenComplete((v, err) -> {
+        if (reporter.isShutdown()) {
+          drained.tryComplete();
+          return;
+        }
         try {
           reporter.execute(drained::tryComplete);
         } catch (RejectedExecutionException e) {

@@ -71,6 +71,8 @@ final class Watchdog implements Runnable {
   private long lastTick;
   private long lastGcMs;
   private long nextWorkerScan;
+  /** What the watchdog was last doing, for the slow-tick diagnostic. */
+  private volatile String step = "idle";
 
   Watchdog(Vertx vertx, StackAnalyzer analyzer, Sink sink, long thresholdMs, long workerThresholdMs,
            long sampleIntervalMs, long heartbeatMs, int maxDepth, GcWatch gc) {
@@ -134,10 +136,16 @@ final class Watchdog implements Runnable {
       if (!running) {
         break;
       }
+      long began = System.nanoTime();
       try {
         tick();
       } catch (Throwable t) {
         sink.watchdogError(t);
+      }
+      long took = System.nanoTime() - began;
+      if (took > 1_000 * MS) {
+        LOG.warn("a blocking-watchdog tick took {} ms (last step: {}); detection was late meanwhile — please report "
+          + "this with the log as a loopkit bug", took / MS, step);
       }
     }
   }
@@ -213,7 +221,9 @@ final class Watchdog implements Runnable {
       w.incident = inc;
       sample(w, inc);
       if (inc.first != null) {
+        step = "attributing " + w.name;
         inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
+        step = "attributed " + w.name;
       }
     } else {
       inc.lastSeenRunning = now;
@@ -236,6 +246,7 @@ final class Watchdog implements Runnable {
         inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
       }
       inc.ongoingPublished = true;
+      step = "reporting " + w.name;
       long at = System.nanoTime();
       sink.record(inc, inc.toJson(at, true, thresholdMsOf(w), maxDepth), true, inc.effectiveNanos(at));
     }
@@ -264,7 +275,9 @@ final class Watchdog implements Runnable {
   /** @return false when the task ended while the stack was taken (the sample is then dropped) */
   private boolean sample(Watched w, Incident inc) {
     long before = System.nanoTime();
+    step = "sampling " + w.name;
     Sample s = Sample.take(w.thread, w.threadId, maxDepth, analyzer);
+    step = "sampled " + w.name;
     if (s == null) {
       return false;
     }
