@@ -135,7 +135,16 @@ class BlockingCheckerVerticleTest {
     try {
       assertThat(get(client.get(app.actualPort(), "127.0.0.1", "/slow/7").send()).bodyAsString()).isEqualTo("done");
       assertThat(get(client.get(plain.actualPort(), "127.0.0.1", "/plain?x=1").send()).bodyAsString()).isEqualTo("done");
-      var resp = get(client.get(main.httpPort(), "127.0.0.1", "/blocking").send());
+      // the final record of the last stall is made at the watchdog's next tick: poll the report briefly
+      io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer> resp = null;
+      for (int attempt = 0; attempt < 40; attempt++) {
+        resp = get(client.get(main.httpPort(), "127.0.0.1", "/blocking").send());
+        if (resp.bodyAsString().contains("slowHandler") && resp.bodyAsJsonObject().getJsonArray("recent").size() >= 2
+          && resp.bodyAsJsonObject().getJsonArray("recent").stream().filter(r -> r.toString().contains("slowHandler")).count() >= 2) {
+          break;
+        }
+        get(vertx.timer(50));
+      }
       assertThat(resp.statusCode()).isEqualTo(200);
       assertThat(resp.getHeader("content-type")).isEqualTo("application/json");
       JsonObject report = resp.bodyAsJsonObject();

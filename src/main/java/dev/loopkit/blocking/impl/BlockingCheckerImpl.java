@@ -62,10 +62,11 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   private final Vertx vertx;
   private final BlockingCheckerOptions options;
   private final StackAnalyzer analyzer;
-  private final GcWatch gc;
+  private volatile GcWatch gc;
   private final Watchdog watchdog;
   private final Stats stats;
-  private final BlockingMeters meters;
+  /** Built by the first reporter task (off start-up's critical path); used on the reporter thread only. */
+  private BlockingMeters meters;
   private final ThreadPoolExecutor reporter;
   private final List<Consumer<BlockingIncident>> listeners = new CopyOnWriteArrayList<>();
   private final Set<String> stacksLogged = ConcurrentHashMap.newKeySet();
@@ -86,9 +87,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     this.vertx = vertx;
     this.options = new BlockingCheckerOptions(options);
     this.analyzer = new StackAnalyzer(this.options.getFrameworkPackages());
-    this.gc = new GcWatch();
     this.stats = new Stats(this.options.getRecentIncidents());
-    this.meters = new BlockingMeters(Meters.registry(vertx));
     this.reporter = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(10_000), r -> {
       Thread t = new Thread(r, "loopkit-blocking-reporter");
       t.setDaemon(true);
@@ -99,7 +98,18 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       }
     });
     this.watchdog = new Watchdog(vertx, analyzer, this, this.options.getThresholdMs(), this.options.getWorkerThresholdMs(),
-      this.options.effectiveSampleIntervalMs(), this.options.getHeartbeatMs(), this.options.getMaxStackDepth(), gc);
+      this.options.effectiveSampleIntervalMs(), this.options.getHeartbeatMs(), this.options.getMaxStackDepth());
+    // JMX and Micrometer cost ~100 ms of class loading the first time: the reporter thread sets them up
+    // while the loops register, and before it handles any record
+    submit(() -> {
+      meters = new BlockingMeters(Meters.registry(vertx));
+      GcWatch g = new GcWatch();
+      gc = g;
+      watchdog.gc(g);
+      if (!closed.get()) {
+        g.listen(this::gcPause);
+      }
+    });
     if (VertxInternals.timingsDisabled()) {
       LOG.warn("-Dvertx.disableContextTimings=true: Vert.x does not time tasks, so the blocking checker falls back to "
         + "heartbeats (stall start known within {} ms) — remove the property for exact detection", this.options.getHeartbeatMs());
@@ -111,8 +121,10 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
         e.execute(() -> {
           try {
             Watched w = watchdog.addLoop(e);
-            w.lagTimer = meters.lag(w.name);
             loopsById.put(w.threadId, w);
+            // meters are built off the loop and off start-up's critical path (Micrometer's first timer
+            // with percentiles costs ~100 ms of class loading)
+            submit(() -> w.lagTimer = meters.lag(w.name));
           } finally {
             if (pending.decrementAndGet() == 0) {
               loopsReady.tryComplete();
@@ -129,7 +141,6 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       loopsReady.tryComplete();
     }
     watchdog.start();
-    gc.listen(this::gcPause);
     installBusHook(vertx);
     this.undoLog = this.options.isReplaceVertxLog() ? VertxInternals.replaceBlockedThreadLog(vertx, this::isWatching) : () -> { };
     this.undoCloseHook = VertxInternals.addCloseHook(vertx, () -> close());
@@ -270,14 +281,23 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       return Future.succeededFuture();
     }
     watchdog.stop();
-    gc.close();
+    submit(() -> {
+      GcWatch g = gc;
+      if (g != null) {
+        g.close();
+      }
+    });
+    reporter.execute(() -> {
+      if (meters != null) {
+        meters.close();
+      }
+    });
     if (options.isStrict()) {
       StrictRecorder.unsubscribe(this);
     }
     uninstallBusHook(vertx);
     safely(undoLog);
     safely(undoCloseHook);
-    meters.close();
     reporter.shutdown();
     try {
       return reportConsumer.unregister().otherwiseEmpty();

@@ -39,6 +39,7 @@ final class GcWatch implements NotificationListener {
   private final List<GarbageCollectorMXBean> beans = new ArrayList<>();
   private final List<NotificationEmitter> listening = new ArrayList<>();
   private volatile Consumer<Pause> onPause;
+  private boolean closed;
 
   GcWatch() {
     for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
@@ -66,6 +67,9 @@ final class GcWatch implements NotificationListener {
 
   /** Calls {@code listener} (on the JMX notification thread) after each pause. */
   synchronized void listen(Consumer<Pause> listener) {
+    if (closed) {
+      return;
+    }
     onPause = listener;
     for (GarbageCollectorMXBean b : beans) {
       if (b instanceof NotificationEmitter) {
@@ -76,6 +80,7 @@ final class GcWatch implements NotificationListener {
   }
 
   synchronized void close() {
+    closed = true;
     onPause = null;
     for (NotificationEmitter e : listening) {
       try {

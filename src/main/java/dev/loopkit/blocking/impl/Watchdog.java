@@ -62,7 +62,7 @@ final class Watchdog implements Runnable {
   private final long tickNanos;
   private final long heartbeatNanos;
   private final int maxDepth;
-  private final GcWatch gc;
+  private volatile GcWatch gc;
   final List<Watched> loops = new CopyOnWriteArrayList<>();
   private final Map<Thread, Watched> workers = new HashMap<>();
   private final boolean timed;
@@ -70,12 +70,13 @@ final class Watchdog implements Runnable {
   private final Thread thread;
   private long lastTick;
   private long lastGcMs;
+  private boolean gcSeen;
   private long nextWorkerScan;
   /** What the watchdog was last doing, for the slow-tick diagnostic. */
   private volatile String step = "idle";
 
   Watchdog(Vertx vertx, StackAnalyzer analyzer, Sink sink, long thresholdMs, long workerThresholdMs,
-           long sampleIntervalMs, long heartbeatMs, int maxDepth, GcWatch gc) {
+           long sampleIntervalMs, long heartbeatMs, int maxDepth) {
     this.vertx = vertx;
     this.analyzer = analyzer;
     this.sink = sink;
@@ -86,11 +87,20 @@ final class Watchdog implements Runnable {
     this.tickNanos = Math.max(MS, Math.min(5 * MS, thresholdNanos / 20));
     this.heartbeatNanos = heartbeatMs * MS;
     this.maxDepth = maxDepth;
-    this.gc = gc;
     this.timed = !VertxInternals.timingsDisabled();
     this.thread = new Thread(this, "loopkit-blocking-watchdog");
     this.thread.setDaemon(true);
     this.thread.setPriority(Thread.MAX_PRIORITY);
+  }
+
+  /** Sets the GC watch once it exists (built off the start-up path); until then no GC time is discounted. */
+  void gc(GcWatch g) {
+    this.gc = g;
+  }
+
+  private long gcMs() {
+    GcWatch g = gc;
+    return g == null ? 0 : g.totalPauseMs();
   }
 
   void start() {
@@ -130,7 +140,7 @@ final class Watchdog implements Runnable {
   @Override
   public void run() {
     lastTick = System.nanoTime();
-    lastGcMs = gc.totalPauseMs();
+    lastGcMs = gcMs();
     while (running) {
       LockSupport.parkNanos(tickNanos);
       if (!running) {
@@ -154,7 +164,11 @@ final class Watchdog implements Runnable {
     long now = System.nanoTime();
     long prev = lastTick;
     long late = now - prev - tickNanos;
-    long gcMs = gc.totalPauseMs();
+    if (!gcSeen && gc != null) {
+      gcSeen = true;
+      lastGcMs = gcMs();
+    }
+    long gcMs = gcMs();
     long gcDelta = gcMs - lastGcMs;
     lastGcMs = gcMs;
     long pause = 0;

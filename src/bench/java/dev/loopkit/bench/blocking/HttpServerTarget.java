@@ -1,0 +1,49 @@
+package dev.loopkit.bench.blocking;
+
+import dev.loopkit.blocking.BlockingAttribution;
+import dev.loopkit.blocking.BlockingChecker;
+import dev.loopkit.blocking.BlockingCheckerOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP server the loopback load hits (bench/blocking.sh runs wrk against it): a 100-byte JSON reply
+ * on 127.0.0.1, checker {@code on} (default options and {@link BlockingAttribution#requests} around the
+ * handler) or {@code off}. Prints {@code READY <port>} and stops after {@code maxSeconds}.
+ *
+ * <p>Usage: {@code HttpServerTarget on|off [port=0] [maxSeconds=120]}
+ */
+public final class HttpServerTarget {
+
+  public static void main(String[] args) throws Exception {
+    boolean on = args.length > 0 && args[0].equals("on");
+    int port = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+    int maxSeconds = args.length > 2 ? Integer.parseInt(args[2]) : 120;
+    Vertx vertx = Vertx.vertx();
+    if (on) {
+      BlockingChecker.create(vertx, new BlockingCheckerOptions()).ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    String body = "{\"id\":7,\"name\":\"item-7\",\"price_cents\":1999,\"tags\":[\"alpha\",\"beta\"],\"in_stock\":true,\"v\":1}\n";
+    io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> handler =
+      req -> req.response().putHeader("content-type", "application/json").end(body);
+    int instances = 2;
+    HttpServer first = null;
+    for (int i = 0; i < instances; i++) {
+      final io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> h = on ? BlockingAttribution.requests(handler) : handler;
+      int p = first == null ? port : first.actualPort();
+      HttpServer s = vertx.createHttpServer(new HttpServerOptions().setAcceptBacklog(4096)).requestHandler(h)
+        .listen(p, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      if (first == null) {
+        first = s;
+      }
+    }
+    System.out.println("READY " + first.actualPort());
+    System.out.flush();
+    Thread.sleep(maxSeconds * 1000L);
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    System.exit(0);
+  }
+}
