@@ -28,11 +28,18 @@ public final class BusThroughput {
     int inFlight = args.length > 2 ? Integer.parseInt(args[2]) : 256;
     List<Double> off = new ArrayList<>();
     List<Double> on = new ArrayList<>();
-    run(false, 2, inFlight);
-    run(true, 2, inFlight);
+    run(false, seconds, inFlight);
+    run(true, seconds, inFlight);
+    run(false, seconds, inFlight);
     for (int r = 0; r < rounds; r++) {
-      off.add(run(false, seconds, inFlight));
-      on.add(run(true, seconds, inFlight));
+      // alternate which goes first, so that drift (JIT, other load) does not favour one side
+      if (r % 2 == 0) {
+        off.add(run(false, seconds, inFlight));
+        on.add(run(true, seconds, inFlight));
+      } else {
+        on.add(run(true, seconds, inFlight));
+        off.add(run(false, seconds, inFlight));
+      }
       System.out.printf(Locale.ROOT, "  round %d: off %.0f req/s, on %.0f req/s%n", r + 1, off.get(r), on.get(r));
     }
     double mOff = median(off);

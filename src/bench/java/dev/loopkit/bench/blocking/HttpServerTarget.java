@@ -4,7 +4,6 @@ import dev.loopkit.blocking.BlockingAttribution;
 import dev.loopkit.blocking.BlockingChecker;
 import dev.loopkit.blocking.BlockingCheckerOptions;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 
 import java.util.concurrent.TimeUnit;
@@ -27,20 +26,23 @@ public final class HttpServerTarget {
       BlockingChecker.create(vertx, new BlockingCheckerOptions()).ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     String body = "{\"id\":7,\"name\":\"item-7\",\"price_cents\":1999,\"tags\":[\"alpha\",\"beta\"],\"in_stock\":true,\"v\":1}\n";
-    io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> handler =
-      req -> req.response().putHeader("content-type", "application/json").end(body);
-    int instances = 2;
-    HttpServer first = null;
-    for (int i = 0; i < instances; i++) {
-      final io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> h = on ? BlockingAttribution.requests(handler) : handler;
-      int p = first == null ? port : first.actualPort();
-      HttpServer s = vertx.createHttpServer(new HttpServerOptions().setAcceptBacklog(4096)).requestHandler(h)
-        .listen(p, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      if (first == null) {
-        first = s;
+    if (port == 0) {
+      try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        port = probe.getLocalPort();
       }
     }
-    System.out.println("READY " + first.actualPort());
+    int listenPort = port;
+    vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
+      @Override
+      public io.vertx.core.Future<?> start() {
+        io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> handler =
+          req -> req.response().putHeader("content-type", "application/json").end(body);
+        return vertx.createHttpServer(new HttpServerOptions().setAcceptBacklog(4096))
+          .requestHandler(on ? BlockingAttribution.requests(handler) : handler)
+          .listen(listenPort, "127.0.0.1");
+      }
+    }, new io.vertx.core.DeploymentOptions().setInstances(2)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    System.out.println("READY " + listenPort);
     System.out.flush();
     Thread.sleep(maxSeconds * 1000L);
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
