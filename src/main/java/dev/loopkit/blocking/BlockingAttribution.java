@@ -35,18 +35,18 @@ public final class BlockingAttribution {
   public static Handler<HttpServerRequest> requests(Handler<HttpServerRequest> next) {
     return req -> {
       ThreadSlot slot = ThreadSlot.current();
-      String prevRoute = slot.route;
-      String prevAddress = slot.address;
-      Context prevContext = slot.context;
-      slot.route = req.method().name() + " " + req.path();
-      slot.address = null;
-      slot.context = Vertx.currentContext();
+      String prevRoute = slot.route();
+      String prevAddress = slot.address();
+      Context prevContext = slot.context();
+      slot.route(req.method().name() + " " + req.path());
+      slot.address(null);
+      slot.context(Vertx.currentContext());
       try {
         next.handle(req);
       } finally {
-        slot.route = prevRoute;
-        slot.address = prevAddress;
-        slot.context = prevContext;
+        slot.route(prevRoute);
+        slot.address(prevAddress);
+        slot.context(prevContext);
       }
     };
   }
@@ -58,20 +58,20 @@ public final class BlockingAttribution {
   public static Handler<RoutingContext> routes() {
     return rc -> {
       ThreadSlot slot = ThreadSlot.current();
-      String prevRoute = slot.route;
-      String prevAddress = slot.address;
-      Context prevContext = slot.context;
+      String prevRoute = slot.route();
+      String prevAddress = slot.address();
+      Context prevContext = slot.context();
       Route route = rc.currentRoute();
       String pattern = route == null ? null : route.getPath();
-      slot.route = rc.request().method().name() + " " + (pattern != null && !pattern.equals("/") ? pattern : rc.normalizedPath());
-      slot.address = null;
-      slot.context = Vertx.currentContext();
+      slot.route(rc.request().method().name() + " " + (pattern != null && !pattern.equals("/") ? pattern : rc.normalizedPath()));
+      slot.address(null);
+      slot.context(Vertx.currentContext());
       try {
         rc.next();
       } finally {
-        slot.route = prevRoute;
-        slot.address = prevAddress;
-        slot.context = prevContext;
+        slot.route(prevRoute);
+        slot.address(prevAddress);
+        slot.context(prevContext);
       }
     };
   }
@@ -82,24 +82,24 @@ public final class BlockingAttribution {
    */
   public static void allow(String reason, Runnable body) {
     ThreadSlot slot = ThreadSlot.current();
-    String prev = slot.allowReason;
-    slot.allowReason = requireReason(reason);
+    String prev = slot.allowReason();
+    slot.allowReason(requireReason(reason));
     try {
       body.run();
     } finally {
-      slot.allowReason = prev;
+      slot.allowReason(prev);
     }
   }
 
   /** Like {@link #allow(String, Runnable)}, returning {@code body}'s result. */
   public static <T> T allow(String reason, Callable<T> body) throws Exception {
     ThreadSlot slot = ThreadSlot.current();
-    String prev = slot.allowReason;
-    slot.allowReason = requireReason(reason);
+    String prev = slot.allowReason();
+    slot.allowReason(requireReason(reason));
     try {
       return body.call();
     } finally {
-      slot.allowReason = prev;
+      slot.allowReason(prev);
     }
   }
 

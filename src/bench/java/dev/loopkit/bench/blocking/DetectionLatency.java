@@ -30,15 +30,20 @@ public final class DetectionLatency {
     Map<Long, CompletableFuture<Long>> pending = new ConcurrentHashMap<>();
     AtomicLong current = new AtomicLong();
     AtomicLong lateFinal = new AtomicLong();
+    Map<Long, Long> stallStartEpoch = new ConcurrentHashMap<>();
     checker.onIncident(i -> {
-      if (!i.isStrict()) {
-        if (!i.ongoing() && pending.containsKey(current.get()) && !pending.get(current.get()).isDone() && current.get() >= 30) {
-          lateFinal.incrementAndGet();
-        }
-        CompletableFuture<Long> f = pending.get(current.get());
-        if (f != null) {
-          f.complete(System.nanoTime());
-        }
+      if (i.isStrict()) {
+        return;
+      }
+      long id = current.get();
+      Long since = stallStartEpoch.get(id);
+      CompletableFuture<Long> f = pending.get(id);
+      // only a record about the current stall (started at or after its first line) counts
+      if (f == null || since == null || java.time.Instant.parse(i.toJson().getString("startedAt")).toEpochMilli() < since - 2) {
+        return;
+      }
+      if (f.complete(System.nanoTime()) && !i.ongoing() && id >= 30) {
+        lateFinal.incrementAndGet();
       }
     });
     checker.ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -57,6 +62,7 @@ public final class DetectionLatency {
       boolean spin = (n & 1) == 1;
       vertx.runOnContext(v -> {
         long t0 = System.nanoTime();
+        stallStartEpoch.put(id, System.currentTimeMillis());
         started.complete(t0);
         if (spin) {
           while (System.nanoTime() - t0 < 60_000_000L) {

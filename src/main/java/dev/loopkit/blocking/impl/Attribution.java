@@ -45,11 +45,11 @@ final class Attribution {
 
   static Attribution of(Thread thread, Sample sample, StackAnalyzer analyzer) {
     ThreadSlot slot = ThreadSlot.of(thread);
-    String address = slot == null ? null : slot.address;
-    String route = slot == null ? null : slot.route;
+    String address = slot == null ? null : slot.address();
+    String route = slot == null ? null : slot.route();
     Context context = VertxInternals.contextOf(thread);
     if (context == null && slot != null) {
-      context = slot.context;
+      context = slot.context();
     }
     List<StackFrame> frames = sample == null ? List.of() : sample.frames;
     String verticle = VertxInternals.verticleClass(context);
@@ -63,7 +63,7 @@ final class Attribution {
       StackFrame handler = analyzer.timerHandler(frames);
       timer = handler == null ? "timer" : handler.methodKey();
     }
-    String allowed = slot == null ? null : slot.allowReason;
+    String allowed = slot == null ? null : slot.allowReason();
     if (allowed == null) {
       allowed = allowedByAnnotation(frames, sample == null ? -1 : sample.culpritIndex, analyzer);
     }

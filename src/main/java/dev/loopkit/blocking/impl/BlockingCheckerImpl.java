@@ -522,18 +522,23 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     }
   }
 
+  /** @return the runtime incident on that thread that overlaps [startMs, endMs] most (10 ms slack), or null */
   private String linkedRuntimeIncident(long threadId, long startMs, long endMs) {
     Deque<long[]> d = recentByThread.get(threadId);
     if (d == null) {
       return null;
     }
+    long[] best = null;
+    long bestOverlap = Long.MIN_VALUE;
     for (long[] e : d) {
       long incEnd = e[2] < 0 ? Long.MAX_VALUE : e[2];
-      if (startMs <= incEnd + 10 && endMs >= e[1] - 10) {
-        return recentIds.get(e[0]);
+      long overlap = Math.min(endMs, incEnd) - Math.max(startMs, e[1]);
+      if (overlap >= -10 && overlap > bestOverlap) {
+        best = e;
+        bestOverlap = overlap;
       }
     }
-    return null;
+    return best == null ? null : recentIds.get(best[0]);
   }
 
   // ------------------------------------------------------------------------------------------ delivery
@@ -714,6 +719,8 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
 
   /** Records the address being handled in the thread's {@link ThreadSlot}, around the consumer. */
   private static final class BusHook implements Handler<DeliveryContext<Object>> {
+    /** The thread's own context is read per incident when possible; else the hook captures it per message. */
+    static final boolean CAPTURE_CONTEXT = !VertxInternals.contextReadable();
     int users;
 
     @Override
@@ -723,18 +730,24 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
         return;
       }
       ThreadSlot slot = ThreadSlot.current();
-      String prevAddress = slot.address;
-      String prevRoute = slot.route;
-      Context prevContext = slot.context;
-      slot.address = dc.message().address();
-      slot.route = null;
-      slot.context = Vertx.currentContext();
-      try {
-        dc.next();
-      } finally {
-        slot.address = prevAddress;
-        slot.route = prevRoute;
-        slot.context = prevContext;
+      String prevAddress = slot.address();
+      if (CAPTURE_CONTEXT) {
+        Context prevContext = slot.context();
+        slot.address(dc.message().address());
+        slot.context(Vertx.currentContext());
+        try {
+          dc.next();
+        } finally {
+          slot.address(prevAddress);
+          slot.context(prevContext);
+        }
+      } else {
+        slot.address(dc.message().address());
+        try {
+          dc.next();
+        } finally {
+          slot.address(prevAddress);
+        }
       }
     }
   }
