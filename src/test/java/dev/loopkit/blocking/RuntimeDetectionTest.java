@@ -353,6 +353,37 @@ class RuntimeDetectionTest {
   }
 
   @Test
+  @DisplayName("close releases everything: watchdog and reporter threads, report consumer, event-bus hook, heartbeats")
+  void close_releases_everything(Vertx vertx) throws Exception {
+    long before = loopkitThreads();
+    BlockingChecker c = BlockingChecker.create(vertx, options(50));
+    c.onIncident(recorded);
+    get(c.ready());
+    assertThat(loopkitThreads()).isGreaterThan(before);
+    get(c.close());
+    get(c.close());
+    for (int i = 0; i < 100 && loopkitThreads() > before; i++) {
+      get(vertx.timer(20));
+    }
+    assertThat(loopkitThreads()).as("loopkit-blocking threads after close").isEqualTo(before);
+    Throwable noHandlers = vertx.eventBus().request("loopkit.blocking.report", null).transform(ar -> Future.succeededFuture(ar.cause()))
+      .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    assertThat(noHandlers).isNotNull().hasMessageContaining("No handlers");
+    // nothing watches this loop any more: a stall is not reported
+    vertx.eventBus().consumer("after.close", m -> {
+      Nap.sleep(120);
+      m.reply("ok");
+    });
+    get(vertx.eventBus().request("after.close", null));
+    assertThat(recorded.all()).isEmpty();
+  }
+
+  private static long loopkitThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+      .filter(t -> t.getName().equals("loopkit-blocking-watchdog") || t.getName().equals("loopkit-blocking-reporter")).count();
+  }
+
+  @Test
   @DisplayName("the canary proves detection is live")
   void canary_proves_detection(Vertx vertx) throws Exception {
     start(vertx, options(50));

@@ -70,6 +70,22 @@ final class Attribution {
     return new Attribution(verticle, deploymentId, address, route, timer, source, allowed);
   }
 
+  /**
+   * @return {@code a} completed from the sample of the phase blamed (when it is not the first sample: framework
+   * work came first): verticle from the stack and allowed-by-annotation, if still unknown
+   */
+  static Attribution refine(Attribution a, Sample s, StackAnalyzer analyzer) {
+    if (a == null || s == null) {
+      return a;
+    }
+    String verticle = a.verticle != null ? a.verticle : analyzer.verticleFromStack(s.frames);
+    String allowed = a.allowed != null ? a.allowed : allowedByAnnotation(s.frames, s.culpritIndex, analyzer);
+    if (verticle == a.verticle && allowed == a.allowed) {
+      return a;
+    }
+    return new Attribution(verticle, a.deploymentId, a.address, a.route, a.timer, a.source, allowed);
+  }
+
   /** @return the reason of the first {@link AllowBlocking} found on user frames from the culprit down */
   static String allowedByAnnotation(List<StackFrame> frames, int culprit, StackAnalyzer analyzer) {
     if (culprit < 0) {

@@ -93,8 +93,17 @@ final class Incident {
     pending.clear();
   }
 
-  /** @return the phase that started the stall, or {@code null} before the first sample */
+  /**
+   * @return the phase that started the stall — the first one with an application frame, since framework
+   * work before it (class loading on a first request, say) is not what the application can fix — or
+   * {@code null} before the first sample
+   */
   Phase firstPhase() {
+    for (Phase p : phases) {
+      if (p.culprit != null) {
+        return p;
+      }
+    }
     return phases.isEmpty() ? null : phases.get(0);
   }
 
@@ -147,11 +156,13 @@ final class Incident {
     if (a.allowed != null) {
       json.put("allowed", a.allowed);
     }
-    if (first != null && first.lockName != null && (first.kind == BlockingKind.LOCK || first.kind == BlockingKind.MONITOR
-      || first.kind == BlockingKind.PARK)) {
-      json.put("lock", first.lockName);
-      if (first.lockOwner != null) {
-        json.put("lockOwner", first.lockOwner);
+    Phase start = firstPhase();
+    Sample startSample = start == null ? first : start.sample;
+    if (startSample != null && startSample.lockName != null && (startSample.kind == BlockingKind.LOCK
+      || startSample.kind == BlockingKind.MONITOR || startSample.kind == BlockingKind.PARK)) {
+      json.put("lock", startSample.lockName);
+      if (startSample.lockOwner != null) {
+        json.put("lockOwner", startSample.lockOwner);
       }
     }
     if (pauseNanos > 0) {
@@ -174,10 +185,10 @@ final class Incident {
     }
     json.put("phases", phaseJson);
     JsonArray stack = new JsonArray();
-    if (first != null) {
-      int n = Math.min(maxDepth, first.frames.size());
+    if (startSample != null) {
+      int n = Math.min(maxDepth, startSample.frames.size());
       for (int i = 0; i < n; i++) {
-        stack.add(first.frames.get(i).toJson());
+        stack.add(startSample.frames.get(i).toJson());
       }
     }
     json.put("stack", stack);
@@ -188,6 +199,7 @@ final class Incident {
   static final class Phase {
     final String key;
     final StackFrame culprit;
+    final Sample sample;
     final long fromNanos;
     long toNanos;
     int samples;
@@ -196,6 +208,7 @@ final class Incident {
     Phase(Sample s) {
       this.key = s.phaseKey();
       this.culprit = s.culprit;
+      this.sample = s;
       this.fromNanos = s.atNanos;
       add(s);
     }

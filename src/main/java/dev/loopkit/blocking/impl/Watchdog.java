@@ -259,6 +259,7 @@ final class Watchdog implements Runnable {
       if (inc.attribution == null) {
         inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
       }
+      inc.attribution = refined(inc);
       inc.ongoingPublished = true;
       step = "reporting " + w.name;
       long at = System.nanoTime();
@@ -266,24 +267,37 @@ final class Watchdog implements Runnable {
     }
   }
 
+  private Attribution refined(Incident inc) {
+    Incident.Phase p = inc.firstPhase();
+    return p == null || p.sample == inc.first ? inc.attribution : Attribution.refine(inc.attribution, p.sample, analyzer);
+  }
+
   private long thresholdMsOf(Watched w) {
     return w.loop ? thresholdMs : w.thresholdNanos / MS;
   }
 
-  /** @return when the task running on {@code w} started, 0 when idle */
+  /**
+   * @return when the task running on {@code w} started, 0 when idle. Vert.x's per-dispatch clock gives the
+   * exact start; the loop's heartbeat is the second witness: a heartbeat overdue by half the threshold means
+   * the loop has been busy since it was due, even when Vert.x's clock says otherwise (work outside a Vert.x
+   * dispatch, {@code -Dvertx.disableContextTimings=true}, or a clock reset by a nested dispatch).
+   */
   private long taskStart(Watched w, long now) {
+    long start = 0;
     if (timed) {
-      long start = VertxInternals.dispatchStartNanos(w.thread);
-      if (start >= 0) {
-        return start;
+      start = VertxInternals.dispatchStartNanos(w.thread);
+      if (start < 0) {
+        start = 0;
       }
     }
     if (!w.loop) {
-      return 0;
+      return start;
     }
-    // Fallback without Vert.x timings: the loop has been busy since its heartbeat was due.
     long due = w.lastBeatNanos + heartbeatNanos;
-    return now - due >= w.sampleFromNanos ? due : 0;
+    if (now - due >= w.sampleFromNanos) {
+      return start > 0 ? Math.min(start, due) : due;
+    }
+    return start;
   }
 
   /** @return false when the task ended while the stack was taken (the sample is then dropped) */
@@ -295,7 +309,7 @@ final class Watchdog implements Runnable {
     if (s == null) {
       return false;
     }
-    if (timed && VertxInternals.dispatchStartNanos(w.thread) != inc.startNanos) {
+    if (taskStart(w, System.nanoTime()) != inc.startNanos) {
       // the task ended while we looked: this stack belongs to something else (often the idle loop)
       inc.lastSeenRunning = Math.min(inc.lastSeenRunning, before);
       return false;
@@ -322,6 +336,7 @@ final class Watchdog implements Runnable {
       if (inc.attribution == null) {
         inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
       }
+      inc.attribution = refined(inc);
       JsonObject record = inc.toJson(end, false, thresholdMsOf(w), maxDepth);
       if (inc.suppressed) {
         record.put("debugger", true);
