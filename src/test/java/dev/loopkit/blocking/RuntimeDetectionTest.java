@@ -246,8 +246,10 @@ class RuntimeDetectionTest {
     }
     get(c.drain());
     assertThat(recorded.matching(i -> "blocker.sleep".equals(i.address()) && !i.ongoing())).hasSize(2);
-    assertThat(thrown.get()).isGreaterThanOrEqualTo(4);
-    assertThat(c.report().getJsonObject("totals").getLong("sinkErrors")).isGreaterThanOrEqualTo(4);
+    // every record reached the throwing listener too (2 incidents: ongoing + final each, or final only on a
+    // starved machine), and each throw was counted
+    assertThat(thrown.get()).isBetween(2, 4);
+    assertThat(c.report().getJsonObject("totals").getLong("sinkErrors")).isEqualTo(thrown.get());
   }
 
   @Test

@@ -320,6 +320,14 @@ final class Watchdog implements Runnable {
       inc.cpuAtLast = Sample.cpuNanos(w.threadId);
     }
     inc.add(s);
+    Attribution a = inc.attribution;
+    if (a != null && a.address == null && a.route == null) {
+      // the hook that names the address/route may run after the first sample (e.g. after class loading)
+      Attribution fresh = Attribution.of(w.thread, inc.first, analyzer);
+      if (fresh.address != null || fresh.route != null) {
+        inc.attribution = fresh;
+      }
+    }
     if (s.suspended && !inc.suppressed) {
       inc.suppressed = true;
       sink.debuggerHeld(w);
