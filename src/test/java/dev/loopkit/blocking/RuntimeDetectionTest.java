@@ -388,6 +388,30 @@ class RuntimeDetectionTest {
       .collect(java.util.stream.Collectors.toCollection(java.util.HashSet::new));
   }
 
+  /** Blocks in start(). */
+  static class SlowStart extends VerticleBase {
+    @Override
+    public Future<?> start() {
+      Nap.sleep(200);
+      return vertx.createHttpServer().requestHandler(r -> r.response().end()).listen(0, "127.0.0.1");
+    }
+  }
+
+  @Test
+  @DisplayName("a verticle blocking in start() is attributed to the deployment")
+  void blocking_start_is_attributed_to_deploy(Vertx vertx) throws Exception {
+    start(vertx, options(100));
+    String id = get(vertx.deployVerticle(new SlowStart()));
+    get(checker.drain());
+    BlockingIncident done = Recorded.await(recorded.first(i -> !i.ongoing() && i.culprit() != null
+      && i.culprit().className().equals(SlowStart.class.getName())), 10_000, "start() stall");
+    assertThat(done.source()).isEqualTo("deploy");
+    assertThat(done.verticle()).isEqualTo(SlowStart.class.getName());
+    assertThat(done.deploymentId()).isEqualTo(id);
+    assertThat(done.culprit().method()).isEqualTo("start");
+    assertThat(done.summary()).contains("while deploying in " + SlowStart.class.getName());
+  }
+
   @Test
   @DisplayName("the canary proves detection is live")
   void canary_proves_detection(Vertx vertx) throws Exception {

@@ -600,6 +600,11 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       LOG.info(line);
       return;
     }
+    if (record.getBoolean("classLoading", false)) {
+      // a first use loading classes (JVM warm-up, typically at start-up): worth knowing, not an alarm
+      LOG.info("{} (the loop was loading classes: JVM warm-up, so INFO rather than WARN)", line);
+      return;
+    }
     Throwable stack = stackToLog(record);
     if (stack != null) {
       LOG.warn(line, stack);

@@ -168,6 +168,9 @@ final class Incident {
     if (pauseNanos > 0) {
       json.put("pausedMs", pauseNanos / 1_000_000);
     }
+    if (startSample != null && StackAnalyzer.loadingClass(startSample.frames, startSample.culpritIndex)) {
+      json.put("classLoading", true);
+    }
     if (cpuAtFirst >= 0 && cpuAtLast >= cpuAtFirst && last != null && first != null && last.atNanos > first.atNanos) {
       json.put("cpuPercent", Math.min(100, Math.round(100.0 * (cpuAtLast - cpuAtFirst) / (last.atNanos - first.atNanos))));
     }

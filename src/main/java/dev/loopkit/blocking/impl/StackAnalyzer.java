@@ -195,43 +195,29 @@ public final class StackAnalyzer {
    * {@code http}, {@code deploy}, {@code net}, {@code task}, or {@code null} when nothing recognisable
    */
   public static String source(List<StackFrame> frames) {
-    boolean timer = false;
-    boolean bus = false;
-    boolean http = false;
-    boolean deploy = false;
+    // the outermost (lowest) dispatch frame tells what started the task: a deployment that creates an
+    // HTTP server is "deploy", an HTTP request that sends a message is "http"
     boolean net = false;
     boolean task = false;
-    for (StackFrame f : frames) {
-      String c = f.className();
+    for (int i = frames.size() - 1; i >= 0; i--) {
+      String c = frames.get(i).className();
       if (!c.startsWith("io.vertx.")) {
         continue;
       }
       if (c.startsWith("io.vertx.core.impl.VertxImpl$InternalTimerHandler")) {
-        timer = true;
+        return "timer";
       } else if (c.startsWith("io.vertx.core.eventbus.impl.")) {
-        bus = true;
+        return "event-bus";
       } else if (c.startsWith("io.vertx.core.http.impl.") && c.contains("Server") || c.startsWith("io.vertx.ext.web.")) {
-        http = true;
+        return "http";
       } else if (c.startsWith("io.vertx.core.impl.deployment.") || c.equals("io.vertx.core.AbstractVerticle")
         || c.equals("io.vertx.core.VerticleBase")) {
-        deploy = true;
+        return "deploy";
       } else if (c.startsWith("io.vertx.core.net.impl.")) {
         net = true;
       } else if (c.startsWith("io.vertx.core.impl.")) {
         task = true;
       }
-    }
-    if (timer) {
-      return "timer";
-    }
-    if (bus) {
-      return "event-bus";
-    }
-    if (http) {
-      return "http";
-    }
-    if (deploy) {
-      return "deploy";
     }
     if (net) {
       return "net";
