@@ -388,6 +388,33 @@ class RuntimeDetectionTest {
       .collect(java.util.stream.Collectors.toCollection(java.util.HashSet::new));
   }
 
+  @Test
+  @DisplayName("Micrometer: lag timer per loop, incidents and blocked time by verticle and kind; removed on close")
+  void meters(Vertx vertx) throws Exception {
+    BlockingChecker c = start(vertx, options(100));
+    get(vertx.deployVerticle(new Blocker()));
+    get(vertx.eventBus().request("blocker.sleep", 200));
+    get(c.drain());
+    io.micrometer.core.instrument.MeterRegistry registry = dev.loopkit.metrics.Meters.registry(vertx);
+    String verticle = Blocker.class.getName();
+    assertThat(registry.find("loopkit.blocking.incidents").tags("verticle", verticle, "kind", "sleep", "detection", "runtime")
+      .counter()).isNotNull().extracting(io.micrometer.core.instrument.Counter::count).isEqualTo(1.0);
+    io.micrometer.core.instrument.Timer blocked = registry.find("loopkit.blocking.blocked").tags("verticle", verticle, "kind", "sleep").timer();
+    assertThat(blocked).isNotNull();
+    assertThat(blocked.count()).isEqualTo(1);
+    assertThat(blocked.totalTime(TimeUnit.MILLISECONDS)).isGreaterThanOrEqualTo(150.0);
+    for (String loop : c.watchedLoops()) {
+      assertThat(registry.find("loopkit.blocking.lag").tag("loop", loop).timer()).as("lag timer of " + loop).isNotNull();
+    }
+    get(c.close());
+    get(c.drain());
+    for (int i = 0; i < 50 && registry.find("loopkit.blocking.blocked").tags("verticle", verticle).timer() != null; i++) {
+      get(vertx.timer(20));
+    }
+    assertThat(registry.find("loopkit.blocking.blocked").tags("verticle", verticle).timer()).as("removed on close").isNull();
+    checker = null;
+  }
+
   /** Blocks in start(). */
   static class SlowStart extends VerticleBase {
     @Override

@@ -234,6 +234,13 @@ final class Watchdog implements Runnable {
       }
       w.incident = inc;
       sample(w, inc);
+      if (timed && inc.first != null && inc.first.culprit == null && VertxInternals.dispatchStartNanos(w.thread) <= 0) {
+        // only the heartbeat says "busy", Vert.x says idle and no application code is on the stack: the
+        // loop is waiting in its selector but got no CPU yet (an overloaded machine), not blocked
+        w.idleDue = start;
+        w.incident = null;
+        return;
+      }
       if (inc.first != null) {
         step = "attributing " + w.name;
         inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
@@ -294,7 +301,7 @@ final class Watchdog implements Runnable {
       return start;
     }
     long due = w.lastBeatNanos + heartbeatNanos;
-    if (now - due >= w.sampleFromNanos) {
+    if (now - due >= w.sampleFromNanos && due != w.idleDue) {
       return start > 0 ? Math.min(start, due) : due;
     }
     return start;

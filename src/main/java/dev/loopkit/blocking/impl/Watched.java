@@ -37,6 +37,8 @@ final class Watched {
   // --- tracking (watchdog thread only)
   Incident incident;
   boolean idleAtLastTick = true;
+  /** A heartbeat due time already found to be starvation of an idle loop (not re-sampled every tick). */
+  long idleDue;
 
   // --- statistics (guarded by this)
   long incidents;
