@@ -13,17 +13,21 @@ import java.util.concurrent.TimeUnit;
  * on 127.0.0.1, checker {@code on} (default options and {@link BlockingAttribution#requests} around the
  * handler) or {@code off}. Prints {@code READY <port>} and stops after {@code maxSeconds}.
  *
- * <p>Usage: {@code HttpServerTarget on|off [port=0] [maxSeconds=120]}
+ * <p>Usage: {@code HttpServerTarget on|off|checker-only [port=0] [maxSeconds=120]} ({@code checker-only}: the
+ * checker runs but the handler is not wrapped for route attribution)
  */
 public final class HttpServerTarget {
 
   public static void main(String[] args) throws Exception {
-    boolean on = args.length > 0 && args[0].equals("on");
+    boolean on = args.length > 0 && (args[0].equals("on") || args[0].equals("checker-only"));
+    boolean wrap = args.length > 0 && args[0].equals("on");
     int port = args.length > 1 ? Integer.parseInt(args[1]) : 0;
     int maxSeconds = args.length > 2 ? Integer.parseInt(args[2]) : 120;
     Vertx vertx = Vertx.vertx();
+    BlockingChecker checker = null;
     if (on) {
-      BlockingChecker.create(vertx, new BlockingCheckerOptions()).ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      checker = BlockingChecker.create(vertx, new BlockingCheckerOptions());
+      checker.ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     String body = "{\"id\":7,\"name\":\"item-7\",\"price_cents\":1999,\"tags\":[\"alpha\",\"beta\"],\"in_stock\":true,\"v\":1}\n";
     if (port == 0) {
@@ -38,12 +42,19 @@ public final class HttpServerTarget {
         io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> handler =
           req -> req.response().putHeader("content-type", "application/json").end(body);
         return vertx.createHttpServer(new HttpServerOptions().setAcceptBacklog(4096))
-          .requestHandler(on ? BlockingAttribution.requests(handler) : handler)
+          .requestHandler(wrap ? BlockingAttribution.requests(handler) : handler)
           .listen(listenPort, "127.0.0.1");
       }
     }, new io.vertx.core.DeploymentOptions().setInstances(2)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     System.out.println("READY " + listenPort);
     System.out.flush();
+    BlockingChecker watching = checker;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (watching != null) {
+        System.out.println("checker totals: " + watching.report().getJsonObject("totals").encode());
+        System.out.flush();
+      }
+    }));
     Thread.sleep(maxSeconds * 1000L);
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     System.exit(0);
