@@ -1,5 +1,6 @@
 package dev.loopkit.demo;
 
+import dev.loopkit.blocking.BlockingAttribution;
 import dev.loopkit.config.ConfigReader;
 import dev.loopkit.config.ConfiguredVerticle;
 import io.vertx.core.Future;
@@ -58,7 +59,7 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
         open.incrementAndGet();
         conn.closeHandler(v -> open.decrementAndGet());
       })
-      .requestHandler(this::handle)
+      .requestHandler(BlockingAttribution.requests(this::handle))
       .listen(port, host)
       .onSuccess(s -> server = s);
   }

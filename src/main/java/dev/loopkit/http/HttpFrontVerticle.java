@@ -2,6 +2,7 @@ package dev.loopkit.http;
 
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.Deadline;
+import dev.loopkit.blocking.BlockingAttribution;
 import dev.loopkit.bus.BusRequest;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
@@ -57,6 +58,7 @@ public class HttpFrontVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    router.route().handler(BlockingAttribution.routes());
     HealthChecks checks = HealthChecks.create(vertx);
     checks.register("deployments", promise -> {
       JsonObject data = new JsonObject();

@@ -1,0 +1,112 @@
+package dev.loopkit.blocking;
+
+import dev.loopkit.blocking.impl.ThreadSlot;
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.concurrent.Callable;
+
+/**
+ * Hooks that tell the blocking checker what a thread is handling, so incidents name it. Event-bus
+ * addresses are recorded automatically (an inbound interceptor installed by the checker); HTTP needs one
+ * line, and a known block can be allowed with a reason.
+ *
+ * <pre>{@code
+ * // any HTTP server: incidents say "while serving GET /prices"
+ * server.requestHandler(BlockingAttribution.requests(router));
+ * // or, with vertx-web, as the first route: the same, with the route pattern when one matched
+ * router.route().handler(BlockingAttribution.routes());
+ * // a block you accept (logged at INFO, not failing tests)
+ * BlockingAttribution.allow("legacy SDK has no async API, LOOP-12", () -> legacy.call());
+ * }</pre>
+ *
+ * The hooks cost a few volatile writes per request and work whether or not a checker is running.
+ */
+public final class BlockingAttribution {
+
+  private BlockingAttribution() {
+  }
+
+  /** @return {@code next}, wrapped so that blocking while it runs is attributed to {@code METHOD /path} */
+  public static Handler<HttpServerRequest> requests(Handler<HttpServerRequest> next) {
+    return req -> {
+      ThreadSlot slot = ThreadSlot.current();
+      String prevRoute = slot.route();
+      String prevAddress = slot.address();
+      Context prevContext = slot.context();
+      slot.route(req.method().name() + " " + req.path());
+      slot.address(null);
+      slot.context(Vertx.currentContext());
+      try {
+        next.handle(req);
+      } finally {
+        slot.route(prevRoute);
+        slot.address(prevAddress);
+        slot.context(prevContext);
+      }
+    };
+  }
+
+  /**
+   * @return a vertx-web handler to put first ({@code router.route().handler(...)}): blocking in the
+   * handlers that follow synchronously is attributed to {@code METHOD /path}
+   */
+  public static Handler<RoutingContext> routes() {
+    return rc -> {
+      ThreadSlot slot = ThreadSlot.current();
+      String prevRoute = slot.route();
+      String prevAddress = slot.address();
+      Context prevContext = slot.context();
+      Route route = rc.currentRoute();
+      String pattern = route == null ? null : route.getPath();
+      slot.route(rc.request().method().name() + " " + (pattern != null && !pattern.equals("/") ? pattern : rc.normalizedPath()));
+      slot.address(null);
+      slot.context(Vertx.currentContext());
+      try {
+        rc.next();
+      } finally {
+        slot.route(prevRoute);
+        slot.address(prevAddress);
+        slot.context(prevContext);
+      }
+    };
+  }
+
+  /**
+   * Runs {@code body}, marking a block it causes as allowed: the incident is still published, with
+   * {@code "allowed": reason}, logged at INFO, and {@link BlockingExtension} does not fail the test.
+   */
+  public static void allow(String reason, Runnable body) {
+    ThreadSlot slot = ThreadSlot.current();
+    String prev = slot.allowReason();
+    slot.allowReason(requireReason(reason));
+    try {
+      body.run();
+    } finally {
+      slot.allowReason(prev);
+    }
+  }
+
+  /** Like {@link #allow(String, Runnable)}, returning {@code body}'s result. */
+  public static <T> T allow(String reason, Callable<T> body) throws Exception {
+    ThreadSlot slot = ThreadSlot.current();
+    String prev = slot.allowReason();
+    slot.allowReason(requireReason(reason));
+    try {
+      return body.call();
+    } finally {
+      slot.allowReason(prev);
+    }
+  }
+
+  private static String requireReason(String reason) {
+    if (reason == null || reason.isBlank()) {
+      throw new IllegalArgumentException("allow(reason, ...): give the reason the block is acceptable, e.g. a ticket");
+    }
+    return reason;
+  }
+}

@@ -1,0 +1,254 @@
+package dev.loopkit.blocking.impl;
+
+import dev.loopkit.blocking.BlockingKind;
+import dev.loopkit.blocking.StackFrame;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One stall of one thread as the watchdog tracks it (watchdog thread only): the samples taken, grouped
+ * into phases (a new phase starts when {@value #PHASE_EVIDENCE} consecutive samples agree on a different
+ * culprit frame), the attribution, and the paused time (GC, suspended JVM) to discount.
+ */
+final class Incident {
+
+  /** Consecutive samples needed to recognise that the blocking frame changed. */
+  static final int PHASE_EVIDENCE = 3;
+  /** Phases kept per incident; later changes are folded into the last. */
+  static final int MAX_PHASES = 8;
+
+  private static final AtomicLong IDS = new AtomicLong();
+
+  final String id = "blk-" + IDS.incrementAndGet();
+  final Watched watched;
+  final long startNanos;
+  final long startEpochMs;
+  final List<Phase> phases = new ArrayList<>();
+  private final List<Sample> pending = new ArrayList<>();
+  Sample first;
+  Sample last;
+  int samples;
+  long pauseNanos;
+  long lastSeenRunning;
+  long cpuAtFirst = -1;
+  long cpuAtLast = -1;
+  boolean ongoingPublished;
+  boolean suppressed;
+  Attribution attribution;
+
+  Incident(Watched watched, long startNanos, long now) {
+    this.watched = watched;
+    this.startNanos = startNanos;
+    this.startEpochMs = System.currentTimeMillis() - (now - startNanos) / 1_000_000;
+    this.lastSeenRunning = now;
+  }
+
+  void add(Sample s) {
+    samples++;
+    if (first == null) {
+      first = s;
+    }
+    last = s;
+    if (phases.isEmpty()) {
+      phases.add(new Phase(s));
+      return;
+    }
+    Phase cur = phases.get(phases.size() - 1);
+    String key = s.phaseKey();
+    if (key.equals(cur.key)) {
+      foldPending(cur);
+      cur.add(s);
+      return;
+    }
+    if (!pending.isEmpty() && !pending.get(0).phaseKey().equals(key)) {
+      foldPending(cur);
+    }
+    pending.add(s);
+    if (pending.size() >= PHASE_EVIDENCE) {
+      if (phases.size() < MAX_PHASES) {
+        Phase next = new Phase(pending.get(0));
+        for (int i = 1; i < pending.size(); i++) {
+          next.add(pending.get(i));
+        }
+        cur.toNanos = pending.get(0).atNanos;
+        phases.add(next);
+        pending.clear();
+      } else {
+        foldPending(cur);
+      }
+    }
+  }
+
+  private void foldPending(Phase cur) {
+    for (Sample p : pending) {
+      cur.count(p);
+    }
+    pending.clear();
+  }
+
+  /**
+   * @return the phase that started the stall — the first one with an application frame, since framework
+   * work before it (class loading on a first request, say) is not what the application can fix — or
+   * {@code null} before the first sample
+   */
+  Phase firstPhase() {
+    for (Phase p : phases) {
+      if (p.culprit != null) {
+        return p;
+      }
+    }
+    return phases.isEmpty() ? null : phases.get(0);
+  }
+
+  BlockingKind kind() {
+    Phase p = firstPhase();
+    return p == null ? BlockingKind.UNKNOWN : p.kind();
+  }
+
+  StackFrame culprit() {
+    Phase p = firstPhase();
+    return p == null ? null : p.culprit;
+  }
+
+  /** @return the stall duration so far (or in total, with {@code end}) minus paused time */
+  long effectiveNanos(long end) {
+    return Math.max(0, end - startNanos - pauseNanos);
+  }
+
+  /**
+   * @param end now (ongoing) or the estimated end of the task (final)
+   * @return the incident record as published on the event bus
+   */
+  JsonObject toJson(long end, boolean ongoing, long thresholdMs, int maxDepth) {
+    long durationNanos = effectiveNanos(end);
+    JsonObject json = new JsonObject()
+      .put("id", id)
+      .put("detection", "runtime")
+      .put("thread", watched.name)
+      .put("worker", !watched.loop)
+      .put("durationMs", durationNanos / 1_000_000)
+      .put("thresholdMs", thresholdMs)
+      .put("ongoing", ongoing)
+      .put("startedAt", Instant.ofEpochMilli(startEpochMs).toString());
+    StackFrame culprit = culprit();
+    json.put("culprit", culprit == null ? null : culprit.toJson());
+    json.put("kind", kind().jsonName());
+    Attribution a = attribution == null ? Attribution.NONE : attribution;
+    json.put("verticle", a.verticle);
+    json.put("deploymentId", a.deploymentId);
+    if (a.address != null) {
+      json.put("address", a.address);
+    }
+    if (a.route != null) {
+      json.put("route", a.route);
+    }
+    if (a.timer != null) {
+      json.put("timer", a.timer);
+    }
+    json.put("source", a.source);
+    if (a.allowed != null) {
+      json.put("allowed", a.allowed);
+    }
+    Phase start = firstPhase();
+    Sample startSample = start == null ? first : start.sample;
+    if (startSample != null && startSample.lockName != null && (startSample.kind == BlockingKind.LOCK
+      || startSample.kind == BlockingKind.MONITOR || startSample.kind == BlockingKind.PARK)) {
+      json.put("lock", startSample.lockName);
+      if (startSample.lockOwner != null) {
+        json.put("lockOwner", startSample.lockOwner);
+      }
+    }
+    if (pauseNanos > 0) {
+      json.put("pausedMs", pauseNanos / 1_000_000);
+    }
+    if (startSample != null && StackAnalyzer.loadingClass(startSample.frames, startSample.culpritIndex)) {
+      json.put("classLoading", true);
+    }
+    if (cpuAtFirst >= 0 && cpuAtLast >= cpuAtFirst && last != null && first != null && last.atNanos > first.atNanos) {
+      json.put("cpuPercent", Math.min(100, Math.round(100.0 * (cpuAtLast - cpuAtFirst) / (last.atNanos - first.atNanos))));
+    }
+    json.put("samples", samples);
+    JsonArray phaseJson = new JsonArray();
+    for (int i = 0; i < phases.size(); i++) {
+      Phase p = phases.get(i);
+      long to = i + 1 < phases.size() ? p.toNanos : end;
+      phaseJson.add(new JsonObject()
+        .put("culprit", p.culprit == null ? null : p.culprit.toJson())
+        .put("kind", p.kind().jsonName())
+        .put("fromMs", Math.max(0, (p.fromNanos - startNanos) / 1_000_000))
+        .put("toMs", Math.max(0, (to - startNanos) / 1_000_000))
+        .put("samples", p.samples));
+    }
+    json.put("phases", phaseJson);
+    JsonArray stack = new JsonArray();
+    if (startSample != null) {
+      int n = Math.min(maxDepth, startSample.frames.size());
+      for (int i = 0; i < n; i++) {
+        stack.add(startSample.frames.get(i).toJson());
+      }
+    }
+    json.put("stack", stack);
+    return json;
+  }
+
+  /** A run of samples blocked at the same frame. */
+  static final class Phase {
+    final String key;
+    final StackFrame culprit;
+    final Sample sample;
+    final long fromNanos;
+    long toNanos;
+    int samples;
+    private final Map<BlockingKind, Integer> kinds = new EnumMap<>(BlockingKind.class);
+
+    Phase(Sample s) {
+      this.key = s.phaseKey();
+      this.culprit = s.culprit;
+      this.sample = s;
+      this.fromNanos = s.atNanos;
+      add(s);
+    }
+
+    void add(Sample s) {
+      count(s);
+      toNanos = s.atNanos;
+    }
+
+    void count(Sample s) {
+      samples++;
+      kinds.merge(s.kind, 1, Integer::sum);
+    }
+
+    /**
+     * @return the phase's kind: the most frequent blocking kind when it covers at least a third of the
+     * samples (a loop of short blocking calls is that kind, not CPU), else CPU, else the most frequent
+     */
+    BlockingKind kind() {
+      BlockingKind best = null;
+      int bestCount = 0;
+      BlockingKind any = BlockingKind.UNKNOWN;
+      int anyCount = 0;
+      for (Map.Entry<BlockingKind, Integer> e : kinds.entrySet()) {
+        if (e.getValue() > anyCount) {
+          any = e.getKey();
+          anyCount = e.getValue();
+        }
+        if (e.getKey() != BlockingKind.CPU && e.getKey() != BlockingKind.UNKNOWN && e.getValue() > bestCount) {
+          best = e.getKey();
+          bestCount = e.getValue();
+        }
+      }
+      if (best != null && bestCount * 3 >= samples) {
+        return best;
+      }
+      return any;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package dev.loopkit.blocking.impl;
+
+import dev.loopkit.blocking.BlockingKind;
+import dev.loopkit.blocking.StackFrame;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * One look at a blocked thread: its stack (top first), state, lock and owner, whether a debugger has it
+ * suspended, and what {@link StackAnalyzer} makes of it (culprit, kind).
+ */
+public final class Sample {
+
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  final long atNanos;
+  final List<StackFrame> frames;
+  final int culpritIndex;
+  final StackFrame culprit;
+  final BlockingKind kind;
+  final Thread.State state;
+  final boolean suspended;
+  final String lockName;
+  final String lockOwner;
+
+  Sample(long atNanos, List<StackFrame> frames, int culpritIndex, BlockingKind kind, Thread.State state,
+         boolean suspended, String lockName, String lockOwner) {
+    this.atNanos = atNanos;
+    this.frames = frames;
+    this.culpritIndex = culpritIndex;
+    this.culprit = culpritIndex >= 0 ? frames.get(culpritIndex) : null;
+    this.kind = kind;
+    this.state = state;
+    this.suspended = suspended;
+    this.lockName = lockName;
+    this.lockOwner = lockOwner;
+  }
+
+  /**
+   * Samples {@code thread} (a brief safepoint; only done while a thread is stalled).
+   *
+   * @return the sample, or {@code null} when the thread is gone
+   */
+  static Sample take(Thread thread, long threadId, int maxDepth, StackAnalyzer analyzer) {
+    ThreadInfo info = THREADS.getThreadInfo(threadId, maxDepth);
+    long at = System.nanoTime();
+    if (info == null) {
+      return null;
+    }
+    StackTraceElement[] stack = info.getStackTrace();
+    List<StackFrame> frames = new ArrayList<>(stack.length);
+    for (StackTraceElement e : stack) {
+      frames.add(StackFrame.of(e));
+    }
+    frames = Collections.unmodifiableList(frames);
+    int culprit = analyzer.culpritIndex(frames);
+    Thread.State state = info.getThreadState();
+    BlockingKind kind = analyzer.kind(frames, culprit, state);
+    return new Sample(at, frames, culprit, kind, state, info.isSuspended(), info.getLockName(), info.getLockOwnerName());
+  }
+
+  /** @return thread CPU time in nanoseconds, or -1 when unsupported */
+  static long cpuNanos(long threadId) {
+    try {
+      return THREADS.isThreadCpuTimeEnabled() ? THREADS.getThreadCpuTime(threadId) : -1;
+    } catch (UnsupportedOperationException e) {
+      return -1;
+    }
+  }
+
+  /** @return the key phases are told apart by: the culprit's method and line (or the kind when none) */
+  String phaseKey() {
+    return culprit != null ? culprit.toString() : "-" + kind;
+  }
+}

@@ -1,0 +1,275 @@
+package dev.loopkit.blocking.impl;
+
+import dev.loopkit.blocking.BlockingKind;
+import dev.loopkit.blocking.StackFrame;
+import io.vertx.core.Deployable;
+
+import java.security.CodeSource;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Reads a blocked thread's stack: the culprit (the first frame, from the top, outside the JDK, Netty,
+ * Vert.x, loopkit's own machinery and any configured framework packages), the {@link BlockingKind} (from
+ * the JDK frames the culprit called into, else the thread state), what the loop was dispatching (timer,
+ * event bus, HTTP, ...), and a verticle class guessed from the frames when no hook recorded one.
+ *
+ * <p>"loopkit's own machinery" means classes under {@code dev.loopkit.} loaded from the same code source
+ * as loopkit itself, except the demo and example packages: a user's tests and applications are user code
+ * even in a {@code dev.loopkit} package.
+ */
+public final class StackAnalyzer {
+
+  /**
+   * The JDK, Netty, Vert.x, and the libraries Vert.x and loopkit run on (Jackson for JSON, Micrometer,
+   * SLF4J/Logback/Log4j for logging, HdrHistogram): a stall inside them is blamed on the application frame
+   * that called them.
+   */
+  static final String[] PLATFORM = {
+    "java.", "javax.", "jdk.", "sun.", "com.sun.", "io.netty.", "io.vertx.", "com.fasterxml.jackson.",
+    "io.micrometer.", "org.slf4j.", "ch.qos.logback.", "org.apache.logging.log4j.", "org.HdrHistogram."
+  };
+  private static final CodeSource OWN = ownCodeSource();
+  private static final Map<String, Boolean> LOOPKIT_CACHE = new ConcurrentHashMap<>();
+  private static final Map<String, Boolean> VERTICLE_CACHE = new ConcurrentHashMap<>();
+
+  private final String[] extra;
+
+  /** @param frameworkPackages extra class-name prefixes to treat as framework (never the culprit) */
+  public StackAnalyzer(List<String> frameworkPackages) {
+    this.extra = frameworkPackages.toArray(new String[0]);
+  }
+
+  private static CodeSource ownCodeSource() {
+    try {
+      return StackAnalyzer.class.getProtectionDomain().getCodeSource();
+    } catch (SecurityException e) {
+      return null;
+    }
+  }
+
+  /** @return whether frames of {@code className} can never be a culprit */
+  public boolean isFramework(String className) {
+    for (String p : PLATFORM) {
+      if (className.startsWith(p)) {
+        return true;
+      }
+    }
+    for (String p : extra) {
+      if (className.startsWith(p)) {
+        return true;
+      }
+    }
+    return className.startsWith("dev.loopkit.") && isLoopkitMachinery(className);
+  }
+
+  private static boolean isLoopkitMachinery(String className) {
+    if (className.startsWith("dev.loopkit.demo.") || className.startsWith("dev.loopkit.examples.")) {
+      return false;
+    }
+    return LOOPKIT_CACHE.computeIfAbsent(className, n -> {
+      try {
+        Class<?> c = Class.forName(n, false, StackAnalyzer.class.getClassLoader());
+        CodeSource cs = c.getProtectionDomain().getCodeSource();
+        if (OWN == null || cs == null || OWN.getLocation() == null || cs.getLocation() == null) {
+          return true;
+        }
+        return OWN.getLocation().equals(cs.getLocation());
+      } catch (ClassNotFoundException | LinkageError | SecurityException e) {
+        return true;
+      }
+    });
+  }
+
+  /** @return the index of the culprit frame (0 = top of the stack), or -1 when every frame is framework */
+  public int culpritIndex(List<StackFrame> frames) {
+    for (int i = 0; i < frames.size(); i++) {
+      if (!isFramework(frames.get(i).className())) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * @param culprit index of the culprit, or -1
+   * @param state the thread state at the sample, or {@code null} when unknown (JFR)
+   * @return the kind of block: the first JDK API the culprit called into that is a known blocking API,
+   * else from the thread state
+   */
+  public BlockingKind kind(List<StackFrame> frames, int culprit, Thread.State state) {
+    int from = culprit >= 0 ? culprit - 1 : frames.size() - 1;
+    for (int i = from; i >= 0; i--) {
+      BlockingKind k = kindOf(frames.get(i));
+      if (k != null) {
+        return k;
+      }
+    }
+    if (state == null) {
+      return BlockingKind.UNKNOWN;
+    }
+    switch (state) {
+      case BLOCKED:
+        return BlockingKind.MONITOR;
+      case RUNNABLE:
+        return BlockingKind.CPU;
+      case WAITING:
+      case TIMED_WAITING:
+        return BlockingKind.PARK;
+      default:
+        return BlockingKind.UNKNOWN;
+    }
+  }
+
+  /**
+   * @return whether the frames between the top and the culprit load a class: a one-off read of a jar by
+   * the class loader, not a blocking call the code made (strict mode ignores those)
+   */
+  public static boolean loadingClass(List<StackFrame> frames, int culprit) {
+    int to = culprit < 0 ? frames.size() : culprit;
+    for (int i = 0; i < to; i++) {
+      String c = frames.get(i).className();
+      if (c.equals("java.lang.ClassLoader") || c.startsWith("jdk.internal.loader.") || c.equals("java.lang.Class")
+        && frames.get(i).method().startsWith("forName")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** @return the kind of block a JDK frame stands for, or {@code null} when it is not a blocking API */
+  static BlockingKind kindOf(StackFrame f) {
+    String c = f.className();
+    String m = f.method();
+    if (!(c.startsWith("java.") || c.startsWith("sun.") || c.startsWith("jdk."))) {
+      return null;
+    }
+    if (c.equals("java.lang.Thread") && m.startsWith("sleep") || c.equals("java.util.concurrent.TimeUnit") && m.equals("sleep")) {
+      return BlockingKind.SLEEP;
+    }
+    if (c.equals("java.lang.Object") && m.startsWith("wait")) {
+      return BlockingKind.MONITOR;
+    }
+    if (c.startsWith("java.util.concurrent.locks.ReentrantLock") || c.startsWith("java.util.concurrent.locks.ReentrantReadWriteLock")
+      || c.startsWith("java.util.concurrent.locks.StampedLock")) {
+      return BlockingKind.LOCK;
+    }
+    if (c.startsWith("java.net.InetAddress") || c.startsWith("java.net.Inet4AddressImpl") || c.startsWith("java.net.Inet6AddressImpl")
+      || c.startsWith("sun.net.spi.") || c.startsWith("java.net.spi.InetAddressResolver")) {
+      return BlockingKind.DNS;
+    }
+    if (c.equals("java.lang.ProcessBuilder") || c.startsWith("java.lang.ProcessImpl") || c.startsWith("java.lang.ProcessHandleImpl")
+      || c.equals("java.lang.Runtime") && m.equals("exec")) {
+      return BlockingKind.PROCESS;
+    }
+    if (c.startsWith("java.net.Socket") || c.startsWith("java.net.ServerSocket") || c.startsWith("sun.nio.ch.NioSocketImpl")
+      || c.startsWith("sun.nio.ch.SocketChannelImpl") || c.startsWith("sun.nio.ch.SocketDispatcher") || c.startsWith("sun.nio.ch.Net")
+      || c.startsWith("java.net.HttpURLConnection") || c.startsWith("sun.net.www.") || c.startsWith("java.net.URL")
+      || c.startsWith("jdk.internal.net.http.") || c.startsWith("java.net.http.") || c.startsWith("java.net.DatagramSocket")
+      || c.startsWith("sun.nio.ch.DatagramChannelImpl") || c.startsWith("sun.nio.ch.NioSocketImpl")) {
+      return BlockingKind.SOCKET;
+    }
+    if (c.startsWith("java.io.File") || c.startsWith("java.io.RandomAccessFile") || c.startsWith("java.io.UnixFileSystem")
+      || c.startsWith("java.io.WinNTFileSystem") || c.equals("java.io.FileSystem") || c.startsWith("java.nio.file.Files")
+      || c.startsWith("sun.nio.fs.") || c.startsWith("sun.nio.ch.FileChannelImpl") || c.startsWith("sun.nio.ch.FileDispatcherImpl")
+      || c.startsWith("sun.nio.ch.UnixFileDispatcherImpl") || c.startsWith("java.nio.channels.FileChannel")) {
+      return BlockingKind.FILE;
+    }
+    if (c.equals("java.util.concurrent.CompletableFuture") && (m.equals("get") || m.equals("join") || m.contains("Get"))
+      || c.equals("java.util.concurrent.FutureTask") && (m.equals("get") || m.equals("awaitDone"))
+      || c.startsWith("java.util.concurrent.CountDownLatch") || c.startsWith("java.util.concurrent.Semaphore")
+      || c.startsWith("java.util.concurrent.CyclicBarrier") || c.startsWith("java.util.concurrent.Phaser")
+      || c.startsWith("java.util.concurrent.Exchanger") || c.startsWith("java.util.concurrent.locks.LockSupport")
+      || c.equals("jdk.internal.misc.Unsafe") && m.equals("park") || c.startsWith("java.util.concurrent.SynchronousQueue")
+      || c.startsWith("java.util.concurrent.LinkedBlockingQueue") || c.startsWith("java.util.concurrent.ArrayBlockingQueue")
+      || c.startsWith("java.util.concurrent.LinkedBlockingDeque") || c.startsWith("java.util.concurrent.ForkJoinPool") && m.equals("managedBlock")
+      || c.startsWith("java.util.concurrent.ForkJoinTask") && (m.equals("get") || m.equals("join"))) {
+      return BlockingKind.PARK;
+    }
+    return null;
+  }
+
+  /**
+   * @return what the loop was dispatching when the stack was taken: {@code timer}, {@code event-bus},
+   * {@code http}, {@code deploy}, {@code net}, {@code task}, or {@code null} when nothing recognisable
+   */
+  public static String source(List<StackFrame> frames) {
+    // the outermost (lowest) dispatch frame tells what started the task: a deployment that creates an
+    // HTTP server is "deploy", an HTTP request that sends a message is "http"
+    boolean net = false;
+    boolean task = false;
+    for (int i = frames.size() - 1; i >= 0; i--) {
+      String c = frames.get(i).className();
+      if (!c.startsWith("io.vertx.")) {
+        continue;
+      }
+      if (c.startsWith("io.vertx.core.impl.VertxImpl$InternalTimerHandler")) {
+        return "timer";
+      } else if (c.startsWith("io.vertx.core.eventbus.impl.")) {
+        return "event-bus";
+      } else if (c.startsWith("io.vertx.core.http.impl.") && c.contains("Server") || c.startsWith("io.vertx.ext.web.")) {
+        return "http";
+      } else if (c.startsWith("io.vertx.core.impl.deployment.") || c.equals("io.vertx.core.AbstractVerticle")
+        || c.equals("io.vertx.core.VerticleBase")) {
+        return "deploy";
+      } else if (c.startsWith("io.vertx.core.net.impl.")) {
+        net = true;
+      } else if (c.startsWith("io.vertx.core.impl.")) {
+        task = true;
+      }
+    }
+    if (net) {
+      return "net";
+    }
+    return task ? "task" : null;
+  }
+
+  /** @return the first non-framework frame above Vert.x's timer dispatch (the timer's handler), or null */
+  public StackFrame timerHandler(List<StackFrame> frames) {
+    for (int i = frames.size() - 1; i >= 0; i--) {
+      if (frames.get(i).className().startsWith("io.vertx.core.impl.VertxImpl$InternalTimerHandler")) {
+        for (int j = i - 1; j >= 0; j--) {
+          if (!isFramework(frames.get(j).className())) {
+            return frames.get(j);
+          }
+        }
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * @return the class of the outermost non-framework frame that is (or is nested in) a verticle, searched
+   * from the bottom of the stack, or {@code null}
+   */
+  public String verticleFromStack(List<StackFrame> frames) {
+    for (int i = frames.size() - 1; i >= 0; i--) {
+      String c = frames.get(i).className();
+      if (isFramework(c)) {
+        continue;
+      }
+      String outer = c.contains("$") ? c.substring(0, c.indexOf('$')) : c;
+      if (isVerticle(c)) {
+        return c;
+      }
+      if (!outer.equals(c) && isVerticle(outer)) {
+        return outer;
+      }
+    }
+    return null;
+  }
+
+  private static boolean isVerticle(String className) {
+    return VERTICLE_CACHE.computeIfAbsent(className, n -> {
+      try {
+        ClassLoader cl = Thread.currentThread().getContextClassLoader();
+        Class<?> c = Class.forName(n, false, cl != null ? cl : StackAnalyzer.class.getClassLoader());
+        return Deployable.class.isAssignableFrom(c);
+      } catch (ClassNotFoundException | LinkageError | SecurityException e) {
+        return false;
+      }
+    });
+  }
+}

@@ -1,0 +1,438 @@
+package dev.loopkit.blocking.impl;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The watchdog thread: every tick (a twentieth of the threshold, within [1, 5] ms) it reads, for each
+ * watched thread, when the task now running started (Vert.x's own per-dispatch clock), and:
+ *
+ * <ol>
+ *   <li>from half the threshold on, samples the thread's stack every sampling period — so the culprit is
+ *   the frame that <em>started</em> the stall, and phases show when the blocking frame changes;</li>
+ *   <li>when the stall reaches the threshold (minus time the whole JVM was paused), emits the
+ *   {@code ongoing} record at once — while the loop is still blocked;</li>
+ *   <li>when the task ends, emits the final record (total duration and phases), or counts a near miss
+ *   (half the threshold or more) so that repeated short stalls stay visible.</li>
+ * </ol>
+ *
+ * Paused time is discounted: a tick that comes late while GC collection time grew is a GC pause (reported
+ * once, by {@link GcWatch}, as kind {@code gc}); a late tick during which no idle loop's heartbeat ran is a
+ * JVM-wide pause (a debugger suspending all threads, SIGSTOP). A thread a debugger has suspended is never
+ * reported. The loop never dies: a failing tick is logged (rate-limited) and the next tick runs.
+ */
+final class Watchdog implements Runnable {
+
+  private static final Logger LOG = LoggerFactory.getLogger("dev.loopkit.blocking");
+  private static final long MS = 1_000_000L;
+  /** A late tick by more than this may be a pause. */
+  private static final long PAUSE_SLACK = 5 * MS;
+
+  interface Sink {
+    void record(Incident incident, JsonObject record, boolean ongoing, long durationNanos);
+
+    void nearMiss(Incident incident, long durationNanos);
+
+    void debuggerHeld(Watched w);
+
+    void jvmPaused(long nanos);
+
+    void watchdogError(Throwable t);
+  }
+
+  private final Vertx vertx;
+  private final StackAnalyzer analyzer;
+  private final Sink sink;
+  private final long thresholdMs;
+  private final long thresholdNanos;
+  private final long workerThresholdNanos;
+  private final long sampleIntervalNanos;
+  private final long tickNanos;
+  private final long heartbeatNanos;
+  private final int maxDepth;
+  private volatile GcWatch gc;
+  final List<Watched> loops = new CopyOnWriteArrayList<>();
+  private final Map<Thread, Watched> workers = new HashMap<>();
+  private final boolean timed;
+  private volatile boolean running = true;
+  private final Thread thread;
+  private long lastTick;
+  private long lastGcMs;
+  private boolean gcSeen;
+  private long nextWorkerScan;
+  /** What the watchdog was last doing, for the slow-tick diagnostic. */
+  private volatile String step = "idle";
+
+  Watchdog(Vertx vertx, StackAnalyzer analyzer, Sink sink, long thresholdMs, long workerThresholdMs,
+           long sampleIntervalMs, long heartbeatMs, int maxDepth) {
+    this.vertx = vertx;
+    this.analyzer = analyzer;
+    this.sink = sink;
+    this.thresholdMs = thresholdMs;
+    this.thresholdNanos = thresholdMs * MS;
+    this.workerThresholdNanos = workerThresholdMs * MS;
+    this.sampleIntervalNanos = sampleIntervalMs * MS;
+    this.tickNanos = Math.max(MS, Math.min(5 * MS, thresholdNanos / 20));
+    this.heartbeatNanos = heartbeatMs * MS;
+    this.maxDepth = maxDepth;
+    this.timed = !VertxInternals.timingsDisabled();
+    this.thread = new Thread(this, "loopkit-blocking-watchdog");
+    this.thread.setDaemon(true);
+    this.thread.setPriority(Thread.MAX_PRIORITY);
+  }
+
+  /** Sets the GC watch once it exists (built off the start-up path); until then no GC time is discounted. */
+  void gc(GcWatch g) {
+    this.gc = g;
+  }
+
+  private long gcMs() {
+    GcWatch g = gc;
+    return g == null ? 0 : g.totalPauseMs();
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  void stop() {
+    running = false;
+    LockSupport.unpark(thread);
+    for (Watched w : loops) {
+      w.stopHeartbeat();
+    }
+  }
+
+  boolean isRunning() {
+    return running && thread.isAlive();
+  }
+
+  long tickNanos() {
+    return tickNanos;
+  }
+
+  /** Registers the calling thread, an event loop, and starts its heartbeat. */
+  Watched addLoop(io.netty.util.concurrent.EventExecutor executor) {
+    Watched w = new Watched(Thread.currentThread(), true, thresholdNanos, sampleIntervalNanos);
+    w.startHeartbeat(executor, heartbeatNanos);
+    loops.add(w);
+    return w;
+  }
+
+  int workerCount() {
+    synchronized (workers) {
+      return workers.size();
+    }
+  }
+
+  @Override
+  public void run() {
+    lastTick = System.nanoTime();
+    lastGcMs = gcMs();
+    while (running) {
+      LockSupport.parkNanos(tickNanos);
+      if (!running) {
+        break;
+      }
+      long began = System.nanoTime();
+      try {
+        tick();
+      } catch (Throwable t) {
+        sink.watchdogError(t);
+      }
+      long took = System.nanoTime() - began;
+      if (took > 1_000 * MS) {
+        LOG.warn("a blocking-watchdog tick took {} ms (last step: {}); detection was late meanwhile — please report "
+          + "this with the log as a loopkit bug", took / MS, step);
+      }
+    }
+  }
+
+  private void tick() {
+    long now = System.nanoTime();
+    long prev = lastTick;
+    long late = now - prev - tickNanos;
+    if (!gcSeen && gc != null) {
+      gcSeen = true;
+      lastGcMs = gcMs();
+    }
+    long gcMs = gcMs();
+    long gcDelta = gcMs - lastGcMs;
+    lastGcMs = gcMs;
+    long pause = 0;
+    if (late > PAUSE_SLACK) {
+      if (gcDelta > 0) {
+        pause = Math.min(late, gcDelta * MS);
+      }
+      if (pause < late && late >= Math.max(20 * MS, thresholdNanos / 2) && jvmWidePause(prev)) {
+        pause = late;
+        sink.jvmPaused(late);
+      }
+    }
+    for (Watched w : loops) {
+      if (!w.thread.isAlive()) {
+        loops.remove(w);
+        continue;
+      }
+      check(w, now, prev, pause);
+    }
+    if (workerThresholdNanos > 0) {
+      checkWorkers(now, prev, pause);
+    }
+    lastTick = now;
+  }
+
+  /** @return whether no loop that was idle at the previous tick ran its heartbeat since */
+  private boolean jvmWidePause(long prev) {
+    boolean sawIdle = false;
+    for (Watched w : loops) {
+      if (w.idleAtLastTick) {
+        sawIdle = true;
+        if (w.lastBeatNanos > prev) {
+          return false;
+        }
+      }
+    }
+    return sawIdle;
+  }
+
+  private void check(Watched w, long now, long prev, long pause) {
+    long start = taskStart(w, now);
+    Incident inc = w.incident;
+    if (inc != null && start != inc.startNanos) {
+      // ended since the last look: regular ticks put the end within one tick; a late watchdog must not
+      // stretch the stall, so never estimate more than one tick past the last sighting
+      long end = Math.min(now, inc.lastSeenRunning + tickNanos / 2);
+      finish(w, inc, end);
+      w.incident = null;
+      inc = null;
+    }
+    if (start <= 0) {
+      w.idleAtLastTick = true;
+      return;
+    }
+    w.idleAtLastTick = false;
+    if (inc == null) {
+      if (now - start < w.sampleFromNanos) {
+        return;
+      }
+      inc = new Incident(w, start, now);
+      if (pause > 0 && start < prev) {
+        inc.pauseNanos = Math.min(pause, now - start);
+      }
+      w.incident = inc;
+      sample(w, inc);
+      if (timed && inc.first != null && inc.first.culprit == null && VertxInternals.dispatchStartNanos(w.thread) <= 0) {
+        // only the heartbeat says "busy", Vert.x says idle and no application code is on the stack: the
+        // loop is waiting in its selector but got no CPU yet (an overloaded machine), not blocked
+        w.idleDue = start;
+        w.incident = null;
+        return;
+      }
+      if (inc.first != null) {
+        step = "attributing " + w.name;
+        inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
+        step = "attributed " + w.name;
+      }
+    } else {
+      inc.lastSeenRunning = now;
+      if (pause > 0 && inc.startNanos < prev) {
+        inc.pauseNanos += Math.min(pause, now - inc.startNanos);
+      }
+      long interval = w.loop ? sampleIntervalNanos : Math.max(sampleIntervalNanos, w.thresholdNanos / 10);
+      if (inc.last == null || now - inc.last.atNanos >= interval) {
+        sample(w, inc);
+      }
+    }
+    if (!inc.ongoingPublished && !inc.suppressed && inc.effectiveNanos(now) >= w.thresholdNanos) {
+      if ((inc.last == null || System.nanoTime() - inc.last.atNanos > MS) && !sample(w, inc)) {
+        return;
+      }
+      if (inc.suppressed) {
+        return;
+      }
+      if (inc.attribution == null) {
+        inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
+      }
+      inc.attribution = refined(inc);
+      inc.ongoingPublished = true;
+      step = "reporting " + w.name;
+      long at = System.nanoTime();
+      sink.record(inc, inc.toJson(at, true, thresholdMsOf(w), maxDepth), true, inc.effectiveNanos(at));
+    }
+  }
+
+  private Attribution refined(Incident inc) {
+    Incident.Phase p = inc.firstPhase();
+    return p == null || p.sample == inc.first ? inc.attribution : Attribution.refine(inc.attribution, p.sample, analyzer);
+  }
+
+  private long thresholdMsOf(Watched w) {
+    return w.loop ? thresholdMs : w.thresholdNanos / MS;
+  }
+
+  /**
+   * @return when the task running on {@code w} started, 0 when idle. Vert.x's per-dispatch clock gives the
+   * exact start; the loop's heartbeat is the second witness: a heartbeat overdue by half the threshold means
+   * the loop has been busy since it was due, even when Vert.x's clock says otherwise (work outside a Vert.x
+   * dispatch, {@code -Dvertx.disableContextTimings=true}, or a clock reset by a nested dispatch).
+   */
+  private long taskStart(Watched w, long now) {
+    long start = 0;
+    if (timed) {
+      start = VertxInternals.dispatchStartNanos(w.thread);
+      if (start < 0) {
+        start = 0;
+      }
+    }
+    if (!w.loop) {
+      return start;
+    }
+    long due = w.lastBeatNanos + heartbeatNanos;
+    if (now - due >= w.sampleFromNanos && due != w.idleDue) {
+      return start > 0 ? Math.min(start, due) : due;
+    }
+    return start;
+  }
+
+  /** @return false when the task ended while the stack was taken (the sample is then dropped) */
+  private boolean sample(Watched w, Incident inc) {
+    long before = System.nanoTime();
+    step = "sampling " + w.name;
+    Sample s = Sample.take(w.thread, w.threadId, maxDepth, analyzer);
+    step = "sampled " + w.name;
+    if (s == null) {
+      return false;
+    }
+    if (taskStart(w, System.nanoTime()) != inc.startNanos) {
+      // the task ended while we looked: this stack belongs to something else (often the idle loop)
+      inc.lastSeenRunning = Math.min(inc.lastSeenRunning, before);
+      return false;
+    }
+    if (inc.samples == 0) {
+      inc.cpuAtFirst = Sample.cpuNanos(w.threadId);
+    } else {
+      inc.cpuAtLast = Sample.cpuNanos(w.threadId);
+    }
+    inc.add(s);
+    Attribution a = inc.attribution;
+    if (a != null && a.address == null && a.route == null) {
+      // the hook that names the address/route may run after the first sample (e.g. after class loading)
+      Attribution fresh = Attribution.of(w.thread, inc.first, analyzer);
+      if (fresh.address != null || fresh.route != null) {
+        inc.attribution = fresh;
+      }
+    }
+    if (s.suspended && !inc.suppressed) {
+      inc.suppressed = true;
+      sink.debuggerHeld(w);
+    }
+    return true;
+  }
+
+  private void finish(Watched w, Incident inc, long end) {
+    long effective = inc.effectiveNanos(end);
+    if (inc.suppressed && !inc.ongoingPublished) {
+      return;
+    }
+    if (inc.ongoingPublished || effective >= w.thresholdNanos) {
+      if (inc.attribution == null) {
+        inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
+      }
+      inc.attribution = refined(inc);
+      JsonObject record = inc.toJson(end, false, thresholdMsOf(w), maxDepth);
+      if (inc.suppressed) {
+        record.put("debugger", true);
+      }
+      sink.record(inc, record, false, effective);
+    } else if (w.loop && effective >= w.sampleFromNanos) {
+      if (inc.attribution == null && inc.first != null) {
+        inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
+      }
+      sink.nearMiss(inc, effective);
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------- workers
+
+  private void checkWorkers(long now, long prev, long pause) {
+    if (!VertxInternals.contextReadable()) {
+      return;
+    }
+    if (now >= nextWorkerScan) {
+      scanWorkers();
+      nextWorkerScan = now + Math.max(100 * MS, Math.min(1_000 * MS, workerThresholdNanos / 4));
+    }
+    synchronized (workers) {
+      Iterator<Watched> it = workers.values().iterator();
+      while (it.hasNext()) {
+        Watched w = it.next();
+        if (!w.thread.isAlive()) {
+          it.remove();
+          continue;
+        }
+        if (w.incident == null) {
+          long start = VertxInternals.dispatchStartNanos(w.thread);
+          if (start <= 0 || now - start < w.sampleFromNanos || !ours(w.thread)) {
+            continue;
+          }
+        }
+        check(w, now, prev, pause);
+      }
+    }
+  }
+
+  private boolean ours(Thread t) {
+    Context c = VertxInternals.contextOf(t);
+    return c != null && c.owner() == vertx;
+  }
+
+  private void scanWorkers() {
+    ThreadGroup root = Thread.currentThread().getThreadGroup();
+    while (root.getParent() != null) {
+      root = root.getParent();
+    }
+    Thread[] all = new Thread[root.activeCount() * 2 + 16];
+    int n = root.enumerate(all, true);
+    List<Thread> found = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (VertxInternals.isWorker(all[i])) {
+        found.add(all[i]);
+      }
+    }
+    synchronized (workers) {
+      for (Thread t : found) {
+        workers.computeIfAbsent(t, x -> new Watched(x, false, workerThresholdNanos, sampleIntervalNanos));
+      }
+    }
+  }
+
+  static boolean jdwpLoaded() {
+    try {
+      for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+        if (arg.contains("jdwp")) {
+          return true;
+        }
+      }
+    } catch (RuntimeException e) {
+      return false;
+    }
+    return false;
+  }
+
+  static Logger log() {
+    return LOG;
+  }
+}

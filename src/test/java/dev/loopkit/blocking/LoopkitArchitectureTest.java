@@ -1,0 +1,26 @@
+package dev.loopkit.blocking;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** loopkit eats its own cooking: its own verticles and handlers pass {@link BlockingRules}. */
+@DisplayName("loopkit's own event-loop code passes BlockingRules")
+class LoopkitArchitectureTest {
+
+  static final JavaClasses LOOPKIT = new ClassFileImporter()
+    .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+    .importPackages("dev.loopkit");
+
+  @Test
+  void no_blocking_calls_in_loopkit_event_loop_code() {
+    BlockingRules.NO_BLOCKING_CALLS_IN_EVENT_LOOP_CODE.check(LOOPKIT);
+  }
+
+  @Test
+  void no_synchronized_methods_in_loopkit_event_loop_code() {
+    BlockingRules.NO_SYNCHRONIZED_METHODS_IN_EVENT_LOOP_CODE.check(LOOPKIT);
+  }
+}
