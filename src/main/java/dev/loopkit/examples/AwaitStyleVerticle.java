@@ -1,6 +1,7 @@
 package dev.loopkit.examples;
 
 import dev.loopkit.async.Tasks;
+import dev.loopkit.blocking.AllowBlocking;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
@@ -23,6 +24,7 @@ import java.util.List;
  *
  * Request {@value #ADDRESS} with a delay in ms; the reply is {@code {"results": [...], "thread": ...}}.
  */
+@AllowBlocking("deployed with ThreadingModel.VIRTUAL_THREAD: await() suspends a virtual thread, never an event loop")
 public class AwaitStyleVerticle extends VerticleBase {
 
   /** The address served. */

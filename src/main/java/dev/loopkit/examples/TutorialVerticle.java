@@ -1,5 +1,6 @@
 package dev.loopkit.examples;
 
+import dev.loopkit.blocking.AllowBlocking;
 import dev.loopkit.config.ConfigReader;
 import dev.loopkit.config.ConfiguredVerticle;
 import dev.loopkit.demo.DemoUpstreamVerticle;
@@ -67,15 +68,19 @@ public class TutorialVerticle extends VerticleBase implements ConfiguredVerticle
         : "tutorial: " + failures.size() + " claim(s) did not hold: " + String.join("; ", failures));
       finished.complete(failures());
       if (exit) {
-        int status = failures.isEmpty() ? 0 : 1;
-        Thread exiter = new Thread(() -> {
-          vertx.close().await();
-          System.exit(status);
-        }, "loopkit-tutorial-exit");
-        exiter.start();
+        exitWhenClosed(failures.isEmpty() ? 0 : 1);
       }
     });
     return deployed;
+  }
+
+  /** Closes Vert.x from a plain thread (never the event loop), then exits the JVM with {@code status}. */
+  @AllowBlocking("waits for vertx.close() on its own plain thread, after the walkthrough; never on an event loop")
+  private void exitWhenClosed(int status) {
+    new Thread(() -> {
+      vertx.close().await();
+      System.exit(status);
+    }, "loopkit-tutorial-exit").start();
   }
 
   /** @return completes when the walkthrough has finished, with the claims that did not hold */
