@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   of delayed requests complete together;</li>
  *   <li>{@code status=S} (200–599): reply with that status and the item body;</li>
  *   <li>{@code bytes=B}: a body of B bytes ({@code application/octet-stream}, or {@code text/plain} with
- *   {@code type=text}), streamed in 64 KiB chunks with back-pressure, up to 1 GiB;</li>
+ *   {@code type=text}), streamed in 64 KiB chunks with back-pressure, up to 1 GiB; with a
+ *   {@code content-length}, or chunked without one when {@code chunked=true};</li>
  *   <li>{@code fault=reset}: close the connection without a response;</li>
  *   <li>{@code fault=hang}: never reply (the connection stays open until the client goes, at most
  *   {@link #MAX_DELAY_MS});</li>
@@ -238,8 +239,12 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
         break;
     }
     if (p.bytes >= 0) {
-      resp.setStatusCode(p.status).putHeader("content-type", p.text ? "text/plain; charset=utf-8" : "application/octet-stream")
-        .putHeader("content-length", Long.toString(p.bytes));
+      resp.setStatusCode(p.status).putHeader("content-type", p.text ? "text/plain; charset=utf-8" : "application/octet-stream");
+      if (p.chunked) {
+        resp.setChunked(true);
+      } else {
+        resp.putHeader("content-length", Long.toString(p.bytes));
+      }
       stream(resp, p.bytes, p.text ? TEXT_CHUNK : CHUNK);
       return;
     }
@@ -247,6 +252,10 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
   }
 
   private void stream(HttpServerResponse resp, long remaining, Buffer chunk) {
+    if (remaining == 0) {
+      resp.end();
+      return;
+    }
     while (remaining > 0 && !resp.writeQueueFull()) {
       if (resp.closed()) {
         return;
@@ -322,6 +331,7 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
     int status = 200;
     long bytes = -1;
     boolean text;
+    boolean chunked;
     String fault = "";
     long intervalMs = 100;
     String redirectTo;
@@ -337,6 +347,7 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
         throw new IllegalArgumentException("type must be text or binary");
       }
       p.text = "text".equals(type);
+      p.chunked = "true".equals(q.get("chunked"));
       String fault = q.get("fault");
       if (fault != null && !fault.isEmpty()) {
         switch (fault) {

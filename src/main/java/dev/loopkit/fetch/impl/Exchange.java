@@ -158,7 +158,7 @@ final class Exchange extends Limiter.Waiter {
     connectStart = System.nanoTime();
     RequestOptions ro = new RequestOptions()
       .setMethod(method)
-      .setServer(SocketAddress.inetSocketAddress(target.port, address.getHostAddress()))
+      .setServer(target.server != null ? target.server : SocketAddress.inetSocketAddress(target.port, address.getHostAddress()))
       .setHost(target.host)
       .setPort(target.port)
       .setSsl(target.ssl)

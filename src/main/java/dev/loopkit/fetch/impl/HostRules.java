@@ -192,29 +192,34 @@ public final class HostRules {
    */
   public Verdict checkResolved(String host, int port, InetAddress address, Verdict allowedBy) {
     InetAddress a = unmap(address);
-    String where = show(host, port) + (a.getHostAddress().equals(host) ? "" : " (resolved to " + a.getHostAddress() + ")");
     for (Rule r : denied) {
       if (r.matchesAddress(a, port)) {
-        return Verdict.refuse(where + " matches deniedHosts entry \"" + r.text + "\"");
+        return Verdict.refuse(where(host, port, a) + " matches deniedHosts entry \"" + r.text + "\"");
       }
     }
     Kind kind = kind(a);
     switch (kind) {
       case FORBIDDEN:
-        return Verdict.refuse(where + " is an unspecified, multicast or reserved address: never fetched");
+        return Verdict.refuse(where(host, port, a) + " is an unspecified, multicast or reserved address: never fetched");
       case LINK_LOCAL:
         if (explicitlyAllowed(a, port, LINK_LOCAL_RANGES)) {
           return Verdict.OK_EXPLICIT;
         }
-        return Verdict.refuse(where + " is link-local or cloud metadata: refused unless allowedHosts lists that address or range");
+        return Verdict.refuse(where(host, port, a) + " is link-local or cloud metadata: refused unless allowedHosts lists that address or range");
       case LOCAL:
         if (allowedBy.explicit() || explicitlyAllowed(a, port, LOCAL_RANGES)) {
           return Verdict.OK_EXPLICIT;
         }
-        return Verdict.refuse(where + " is a loopback or private address allowed only by a wildcard; list the host or the address in allowedHosts");
+        return Verdict.refuse(where(host, port, a) + " is a loopback or private address allowed only by a wildcard; list the host or the address in allowedHosts");
       default:
         return allowedBy;
     }
+  }
+
+  private static String where(String host, int port, InetAddress a) {
+    InetAddress literal = parseLiteral(host);
+    boolean same = literal != null && unmap(literal).equals(a);
+    return show(host, port) + (same ? "" : " (resolved to " + a.getHostAddress() + ")");
   }
 
   /** @return whether some allowed address entry lies inside the protected range containing {@code a} */
@@ -236,9 +241,6 @@ public final class HostRules {
 
   static Kind kind(InetAddress address) {
     InetAddress a = unmap(address);
-    if (a instanceof Inet4Address && a.getAddress()[0] == (byte) 255 && a.getHostAddress().equals("255.255.255.255")) {
-      return Kind.FORBIDDEN;
-    }
     for (Cidr c : FORBIDDEN_RANGES) {
       if (c.contains(a)) {
         return Kind.FORBIDDEN;

@@ -1,5 +1,7 @@
 package dev.loopkit.fetch.impl;
 
+import io.vertx.core.net.SocketAddress;
+
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -24,6 +26,8 @@ final class Target {
   final String requestUri;
   /** {@code scheme://host:port}: the per-host limit's key. */
   final String hostKey;
+  /** Where to connect when {@link #literal} is set (built once), else {@code null}. */
+  final SocketAddress server;
   /** The policy's verdict on the URL (before resolution). */
   HostRules.Verdict verdict;
 
@@ -35,6 +39,7 @@ final class Target {
     this.port = port;
     this.literal = literal;
     this.requestUri = requestUri;
+    this.server = literal == null ? null : SocketAddress.inetSocketAddress(port, literal.getHostAddress());
     this.hostKey = (ssl ? "https://" : "http://") + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
   }
 
@@ -108,9 +113,6 @@ final class Target {
     InetAddress literal = HostRules.parseLiteral(host);
     if (literal == null && host.chars().allMatch(c -> Character.isDigit(c) || c == '.')) {
       throw new IllegalArgumentException("host \"" + host + "\" is not a valid IPv4 address: " + quote(url));
-    }
-    if (literal != null && host.indexOf(':') >= 0) {
-      host = literal.getHostAddress();
     }
     String path = uri.getRawPath();
     String query = uri.getRawQuery();
