@@ -282,7 +282,13 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
       resp.end();
       return;
     }
-    long[] left = {bytes};
+    long[] left = {bytes - 1};
+    bytesSent.incrementAndGet();
+    if (left[0] == 0) {
+      resp.end("x");
+      return;
+    }
+    resp.write("x"); // the headers and a first byte at once, then one byte per interval
     long periodic = vertx.setPeriodic(intervalMs, t -> {
       if (resp.closed()) {
         vertx.cancelTimer(t);

@@ -54,7 +54,7 @@ public class FetchOptions {
   /** Largest {@code timeoutMs} accepted (below the event bus's default 30 s send timeout). */
   public static final long DEFAULT_MAX_TIMEOUT_MS = 29_000;
   /** How much earlier than an incoming {@code loopkit-timeout-ms} budget the verticle replies. */
-  public static final long DEFAULT_DEADLINE_MARGIN_MS = 20;
+  public static final long DEFAULT_DEADLINE_MARGIN_MS = 50;
   /** TCP connect timeout (each request is also bounded by its own deadline). */
   public static final int DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
   /** How long an idle pooled connection is kept (rounded up to seconds); 0 disables keep-alive. */

@@ -54,25 +54,41 @@ final class Fixture {
 
   /**
    * Everything a call held is released: loopkit's live counters are zero (scopes, timers, HTTP requests,
-   * calls), the engine has nothing in flight or queued, the upstream serves nothing, and every connection
-   * the upstream still sees is one the engine keeps pooled.
+   * calls), the engine has nothing in flight or queued, the upstreams serve nothing, and every connection
+   * the upstreams still see is one the engine keeps pooled.
    */
-  static Future<Void> released(Vertx vertx, FetchEngine engine, DemoUpstreamVerticle u) {
+  static Future<Void> released(Vertx vertx, FetchEngine engine, DemoUpstreamVerticle... ups) {
     LiveResources live = LiveResources.of(vertx);
     return eventually(vertx, 3_000, () -> {
       JsonObject s = engine.stats();
       return live.allZero() && s.getInteger("calls") == 0 && s.getInteger("inFlight") == 0 && s.getInteger("queued") == 0
-        && s.getInteger("hosts") == 0 && u.activeRequests() == 0 && u.openConnections() == s.getInteger("connections")
+        && s.getInteger("hosts") == 0 && active(ups) == 0 && open(ups) == s.getInteger("connections")
         && CancelNotices.watching(vertx) == 0;
-    }, () -> "live=" + live + " engine=" + engine.stats() + " upstream open=" + u.openConnections()
-      + " active=" + u.activeRequests() + " watching=" + CancelNotices.watching(vertx));
+    }, () -> "live=" + live + " engine=" + engine.stats() + " upstreams open=" + open(ups)
+      + " active=" + active(ups) + " watching=" + CancelNotices.watching(vertx));
   }
 
-  /** {@link #released}, then the engine closes and the upstream sees no connection left. */
-  static Future<Void> releasedAndClosed(Vertx vertx, FetchEngine engine, DemoUpstreamVerticle u) {
-    return released(vertx, engine, u)
+  /** {@link #released}, then the engine closes and the upstreams see no connection left. */
+  static Future<Void> releasedAndClosed(Vertx vertx, FetchEngine engine, DemoUpstreamVerticle... ups) {
+    return released(vertx, engine, ups)
       .compose(v -> engine.close())
-      .compose(v -> eventually(vertx, 3_000, () -> u.openConnections() == 0,
-        () -> "upstream still sees " + u.openConnections() + " open connections after engine close"));
+      .compose(v -> eventually(vertx, 3_000, () -> open(ups) == 0,
+        () -> "upstreams still see " + open(ups) + " open connections after engine close"));
+  }
+
+  static long open(DemoUpstreamVerticle... ups) {
+    long n = 0;
+    for (DemoUpstreamVerticle u : ups) {
+      n += u.openConnections();
+    }
+    return n;
+  }
+
+  static long active(DemoUpstreamVerticle... ups) {
+    long n = 0;
+    for (DemoUpstreamVerticle u : ups) {
+      n += u.activeRequests();
+    }
+    return n;
   }
 }

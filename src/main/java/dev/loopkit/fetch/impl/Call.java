@@ -207,11 +207,18 @@ final class Call {
   /** Ends every unfinished request with {@code code}: running ones are cancelled (reset), unstarted ones never start. */
   private void settleRest(FetchErrorCode code, String why) {
     finished = true;
-    for (int i = 0; i < items.length; i++) {
-      Exchange e = exchanges[i];
-      if (e != null && !e.done()) {
-        e.cancel(code, why);
-      } else if (results[i] == null && i >= next) {
+    // Requests not holding a slot go first: cancelling a running one frees its slot, and the limiter would
+    // otherwise hand that slot to a waiter of this very call.
+    for (int pass = 0; pass < 2; pass++) {
+      for (int i = 0; i < next; i++) {
+        Exchange e = exchanges[i];
+        if (e != null && !e.done() && e.holdsSlot() == (pass == 1)) {
+          e.cancel(code, why);
+        }
+      }
+    }
+    for (int i = next; i < items.length; i++) {
+      if (results[i] == null) {
         FetchResult r = FetchResult.failure(i, items[i].url, code, why + " (never started)", 0, 0, 0);
         results[i] = r;
         completed++;

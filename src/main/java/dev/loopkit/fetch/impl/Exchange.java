@@ -80,6 +80,10 @@ final class Exchange extends Limiter.Waiter {
     return done;
   }
 
+  boolean holdsSlot() {
+    return holdsSlot;
+  }
+
   void start() {
     long own = req.timeoutMs > 0 ? req.timeoutMs : engine.options.getRequestTimeoutMs();
     deadlineNanos = call.deadlineNanos;
@@ -177,7 +181,10 @@ final class Exchange extends Limiter.Waiter {
     connectNanos += System.nanoTime() - connectStart;
     if (done) {
       if (ar.succeeded()) {
-        ar.result().reset(); // never written: the connection goes back to the pool unused
+        // Finished while the connection was being obtained: close it rather than reset the unsent request.
+        // On 5.0.7, resetting an unsent request that the pool placed on a connection being closed (one we
+        // just reset) leaves that connection half-closed and never reported closed — a leaked socket.
+        ar.result().connection().close();
       }
       return;
     }
