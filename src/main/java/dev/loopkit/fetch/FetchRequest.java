@@ -43,12 +43,13 @@ public final class FetchRequest {
   public FetchRequest() {
   }
 
-  /** GET requests for {@code urls}, in mode settled. */
+  /** GET requests for {@code urls}, in mode settled (the {@code urls} shorthand: errors name {@code urls[i]}). */
   public static FetchRequest of(List<String> urls) {
     FetchRequest r = new FetchRequest();
     for (String u : urls) {
       r.add(u);
     }
+    r.shorthand = true;
     return r;
   }
 
@@ -181,6 +182,7 @@ public final class FetchRequest {
   /** Adds a request. */
   public FetchRequest add(Item item) {
     items.add(item);
+    shorthand &= item.isPlainGet();
     return this;
   }
 
