@@ -67,6 +67,8 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
   private final AtomicLong active = new AtomicLong();
   private final AtomicLong maxActive = new AtomicLong();
   private final AtomicLong bytesSent = new AtomicLong();
+  private final AtomicLong closed = new AtomicLong();
+  private volatile long lastClosedNanos;
   private HttpServer server;
   private String host;
 
@@ -87,7 +89,11 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
       .connectionHandler(conn -> {
         accepted.incrementAndGet();
         open.incrementAndGet();
-        conn.closeHandler(v -> open.decrementAndGet());
+        conn.closeHandler(v -> {
+          lastClosedNanos = System.nanoTime();
+          closed.incrementAndGet();
+          open.decrementAndGet();
+        });
       })
       .requestHandler(this::handle)
       .listen(port, host)
@@ -112,6 +118,16 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
   /** @return connections currently open */
   public long openConnections() {
     return open.get();
+  }
+
+  /** @return connections closed since start (by either side) */
+  public long connectionsClosed() {
+    return closed.get();
+  }
+
+  /** @return {@link System#nanoTime()} when the last connection closed (0: none yet) */
+  public long lastConnectionClosedNanos() {
+    return lastClosedNanos;
   }
 
   /** @return requests being served now (delayed, hanging, trickling or streaming) */

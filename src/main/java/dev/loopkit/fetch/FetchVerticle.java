@@ -8,6 +8,7 @@ import dev.loopkit.bus.Headers;
 import dev.loopkit.bus.Replies;
 import dev.loopkit.config.ConfigReader;
 import dev.loopkit.config.ConfiguredVerticle;
+import dev.loopkit.fetch.impl.HandoffCodec;
 import dev.loopkit.timeout.Budget;
 import dev.loopkit.timeout.CancelNotices;
 import io.vertx.core.Future;
@@ -47,6 +48,7 @@ public class FetchVerticle extends VerticleBase implements ConfiguredVerticle {
   private FetchEngine engine;
   private MessageConsumer<Object> consumer;
   private Registration notices = Registration.NONE;
+  private DeliveryOptions replyOptions;
 
   /** A verticle configured by its deployment {@code config()}. */
   public FetchVerticle() {
@@ -69,6 +71,7 @@ public class FetchVerticle extends VerticleBase implements ConfiguredVerticle {
     }
     engine = FetchEngine.create(vertx, options);
     notices = CancelNotices.listen(vertx);
+    replyOptions = HandoffCodec.deliveryOptions(vertx);
     String address = options.getAddress();
     consumer = vertx.eventBus().consumer(address, Replies.guarded(address, this::handle));
     return consumer.completion();
@@ -128,7 +131,7 @@ public class FetchVerticle extends VerticleBase implements ConfiguredVerticle {
       callScope.close();
       served.close();
       if (ar.succeeded()) {
-        msg.reply(ar.result().toJson());
+        msg.reply(ar.result().toJson(), replyOptions);
       } else {
         Replies.fail(msg, ar.cause());
       }
