@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -80,14 +81,15 @@ final class Prepared {
       throw bad("progressAddress: must not be empty");
     }
     Prepared[] out = new Prepared[n];
+    Map<String, Target.Origin> origins = new HashMap<>();
     for (int i = 0; i < n; i++) {
-      out[i] = prepare(i, request, request.items().get(i), options, rules, defaultHeaders);
+      out[i] = prepare(i, request, request.items().get(i), options, rules, defaultHeaders, origins);
     }
     return out;
   }
 
   private static Prepared prepare(int i, FetchRequest request, FetchRequest.Item item, FetchOptions options, HostRules rules,
-                                  MultiMap defaultHeaders) {
+                                  MultiMap defaultHeaders, Map<String, Target.Origin> origins) {
     String urlField = request.urlField(i);
     String base = "requests[" + i + "]";
     String url = item.url();
@@ -96,15 +98,18 @@ final class Prepared {
     }
     Target target;
     try {
-      target = Target.parse(url);
+      target = Target.parse(url, origins);
     } catch (IllegalArgumentException e) {
       throw bad(urlField + ": " + e.getMessage());
     }
-    HostRules.Verdict verdict = rules.checkStatic(target.host, target.port, target.literal);
+    HostRules.Verdict verdict = target.verdict();
+    if (verdict == null) {
+      verdict = rules.checkStatic(target.host, target.port, target.literal);
+      target.origin.verdict = verdict;
+    }
     if (!verdict.ok()) {
       throw FailureCode.FORBIDDEN.exception(urlField + ": host refused: " + verdict.refusal());
     }
-    target.verdict = verdict;
     String m = item.method();
     if (m == null || !METHODS.contains(m.toUpperCase(Locale.ROOT))) {
       throw bad(base + ".method: must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got " + (m == null ? "null" : "\"" + m + "\""));
