@@ -126,7 +126,7 @@ final class Exchange extends Limiter.Waiter {
         finishFailure(FetchErrorCode.CONNECT_FAILED, "cannot resolve host \"" + t.host + "\": " + ar.cause().getMessage());
         return;
       }
-      HostRules.Verdict v = engine.rules.checkResolved(t.host, t.port, ar.result(), t.verdict);
+      HostRules.Verdict v = engine.rules.checkResolved(t.host, t.port, ar.result(), t.verdict());
       if (!v.ok()) {
         finishFailure(FetchErrorCode.FORBIDDEN_HOST, "host refused: " + v.refusal());
         return;
@@ -321,7 +321,7 @@ final class Exchange extends Limiter.Waiter {
       finishFailure(FetchErrorCode.FORBIDDEN_HOST, "redirect " + (redirects + 1) + " from " + target.url + " refused: " + v.refusal());
       return;
     }
-    next.verdict = v;
+    next.origin.verdict = v;
     redirects++;
     if (status == 303 || ((status == 301 || status == 302) && method == HttpMethod.POST)) {
       if (method != HttpMethod.HEAD) {
