@@ -3,10 +3,12 @@
 #   1. peers:     loopkit beside Python aiohttp, Node fetch, Node undici and Java HttpClient on the same nginx
 #                 upstream (../shared/bench/peers/run_peers.sh with EXTRA_PEER_CMD), scenarios
 #                 N=20000/C=256/no delay and N=2000/C=2000/1 s delay, REPS runs each, cold (WARMUP=0).
-#   2. bus hop:   the FetchVerticle over the event bus vs the engine's Java API, same N=20000/C=256, cold and
+#   2. warm:      the same N=20000/C=256 after WARMUP=20000 on the same client (steady state): undici vs
+#                 loopkit with the JVM's default JIT (C2), REPS runs each, interleaved.
+#   3. bus hop:   the FetchVerticle over the event bus vs the engine's Java API, same N=20000/C=256, cold and
 #                 warm (WARMUP=20000), REPS runs each, interleaved.
-#   3. memory:    10 000 requests in flight at once (N=10000, C=10000, 1 s delay) under -Xmx256m.
-#   4. resets:    how long until the upstream sees a cancelled / losing / timed-out / over-cap request's
+#   4. memory:    10 000 requests in flight at once (N=10000, C=10000, 1 s delay) under -Xmx256m.
+#   5. resets:    how long until the upstream sees a cancelled / losing / timed-out / over-cap request's
 #                 connection closed (in-process demo upstream).
 # Then prints medians and the goal ratios.
 #
@@ -14,7 +16,7 @@
 #   REPS=5 bench/fetch.sh
 #   SKIP_BUILD=1 PARTS="peers hop" bench/fetch.sh
 #
-# Env: REPS (3), PARTS ("peers hop memory resets"), PORT (18080), LOOPKIT_JAVA_OPTS (JVM flags of the
+# Env: REPS (3), PARTS ("peers warm hop memory resets"), PORT (18080), LOOPKIT_JAVA_OPTS (JVM flags of the
 # loopkit peer, default below), SKIP_BUILD, PEERS_DIR (/tmp/loopkit-fetch-peers: a writable copy of
 # ../shared/bench/peers, which is read-only), RESET_ROUNDS (200).
 # Every load is bounded (fixed N, per-request timeout, run_peers' RUN_LIMIT_S); every server binds 127.0.0.1.
@@ -23,7 +25,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 REPS="${REPS:-3}"
-PARTS="${PARTS:-peers hop memory resets}"
+PARTS="${PARTS:-peers warm hop memory resets}"
 PORT="${PORT:-18080}"
 PEERS_SRC="${PEERS_SRC:-$ROOT/../shared/bench/peers}"
 [[ -d "$PEERS_SRC" ]] || PEERS_SRC=/work/shared/bench/peers
@@ -63,8 +65,22 @@ for part in $PARTS; do
       (cd "$PEERS_DIR" && PORT="$PORT" REPS="$REPS" EXTRA_PEER_CMD="java $LOOPKIT_JAVA_OPTS -cp $JAR $PEER" ./run_peers.sh) \
         | tee "$OUT/peers.txt"
       ;;
+    warm)
+      log "2. warm steady state (REPS=$REPS)"
+      upstream_up
+      URL="http://127.0.0.1:$PORT/item/{n}"
+      for rep in $(seq 1 "$REPS"); do
+        line="$(cd "$PEERS_DIR" && timeout -k 5 180 node peer_node_undici.mjs "$URL" 20000 256 5000 20000 2>/dev/null | grep '^peer=')"
+        echo "$line" | tee -a "$OUT/warm.txt"
+        sleep 1
+        line="$(timeout -k 5 180 java -cp "$JAR" $PEER "$URL" 20000 256 5000 20000 2>/dev/null | grep '^peer=')"
+        echo "$line" | tee -a "$OUT/warm.txt"
+        sleep 1
+      done
+      upstream_down
+      ;;
     hop)
-      log "2. bus hop vs engine (REPS=$REPS)"
+      log "3. bus hop vs engine (REPS=$REPS)"
       upstream_up
       URL="http://127.0.0.1:$PORT/item/{n}"
       for rep in $(seq 1 "$REPS"); do
@@ -79,7 +95,7 @@ for part in $PARTS; do
       upstream_down
       ;;
     memory)
-      log "3. 10 000 in flight under -Xmx256m (REPS=$REPS)"
+      log "4. 10 000 in flight under -Xmx256m (REPS=$REPS)"
       upstream_up
       URL="http://127.0.0.1:$PORT/item/{n}?delay_ms=1000"
       for rep in $(seq 1 "$REPS"); do
@@ -91,7 +107,7 @@ for part in $PARTS; do
       upstream_down
       ;;
     resets)
-      log "4. reset latency (${RESET_ROUNDS:-200} rounds)"
+      log "5. reset latency (${RESET_ROUNDS:-200} rounds)"
       timeout -k 5 300 java -cp "$JAR" dev.loopkit.bench.fetch.CancelLatencyBench "${RESET_ROUNDS:-200}" 2>/dev/null | tee "$OUT/resets.txt"
       ;;
     *) echo "unknown part $part" >&2 ;;
@@ -136,6 +152,18 @@ if os.path.exists(peers):
                     print('loopkit / %s rps = %.2f' % (p, lk / rps(p)))
             print('loopkit median wall = %.0f ms' % med(r['wall_ms'] for r in by['loopkit'] if 'wall_ms' in r))
         print()
+warm = os.path.join(out, 'warm.txt')
+if os.path.exists(warm):
+    runs = {}
+    for line in open(warm):
+        if 'rps=' in line:
+            d = parse(line); runs.setdefault(d['peer'], []).append(float(d['rps']))
+    print('## warm (N=20000 C=256 after WARMUP=20000; loopkit with the default JIT)')
+    for p, xs in runs.items():
+        print('%s rps median=%.0f runs=%s' % (p, med(xs), ' '.join('%.0f' % x for x in xs)))
+    if 'loopkit' in runs and 'node-undici' in runs:
+        print('loopkit / node-undici rps = %.2f' % (med(runs['loopkit']) / med(runs['node-undici'])))
+    print()
 hop = os.path.join(out, 'hop.txt')
 if os.path.exists(hop):
     runs = {}
