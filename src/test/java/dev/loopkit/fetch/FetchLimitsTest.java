@@ -160,6 +160,18 @@ class FetchLimitsTest {
   }
 
   @Test
+  void a_head_request_is_not_judged_by_the_content_length_it_announces(Vertx vertx, VertxTestContext tc) {
+    FetchEngine engine = FetchEngine.create(vertx, both().setMaxBodyBytes(64 * 1024));
+    engine.fetch(new FetchRequest().add(FetchRequest.Item.get(base + "/item/1?bytes=1000000").method("HEAD"))).map(reply -> {
+      FetchResult r = reply.results().get(0);
+      assertThat(r.ok()).as("%s", r).isTrue();
+      assertThat(r.headers().get("content-length")).isEqualTo("1000000");
+      assertThat(r.body()).isNull();
+      return reply;
+    }).compose(r -> clean(vertx, engine)).onComplete(tc.succeedingThenComplete());
+  }
+
+  @Test
   void a_chunked_body_over_the_cap_resets_the_connection_mid_stream(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, both().setMaxBodyBytes(64 * 1024));
     engine.fetch(FetchRequest.of(base + "/item/1?bytes=200000000&chunked=true&type=text")).map(reply -> {

@@ -38,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  *   {@code engine} (the engine's Java API, no bus); the peer name is {@code loopkit} or
  *   {@code loopkit-engine};</li>
  *   <li>{@code -DeventLoops=N}: Vert.x event loops (default 2); {@code -DpoolLoops=N}: the engine's
- *   {@code eventLoops} option (default 0); {@code -Dpipelining=true}.</li>
+ *   {@code eventLoops} option (default 2: connections spread over both loops); {@code -Dpipelining=true};
+ *   {@code -Dnative=true}: Netty's epoll transport (needs netty-transport-native-epoll on the class path).</li>
  * </ul>
  * The limits are raised to fit the run: maxInFlight/maxPerHost = C, maxRequestsPerCall = max(N, WARMUP).
  */
@@ -70,7 +71,10 @@ public final class FetchPeer {
     int loops = Integer.getInteger("eventLoops", 2);
     int port = probe.getPort() < 0 ? 80 : probe.getPort();
 
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(Boolean.getBoolean("native")));
+    if (Boolean.getBoolean("native") && !vertx.isNativeTransportEnabled()) {
+      System.err.println("-Dnative=true but the native transport is not available: " + vertx.unavailableNativeTransportCause());
+    }
     FetchOptions options = new FetchOptions()
       .setAllowedHosts(List.of(host + ":" + port))
       .setMaxInFlight(Math.max(c, FetchOptions.DEFAULT_MAX_IN_FLIGHT))
@@ -81,7 +85,7 @@ public final class FetchPeer {
       .setTimeoutMs(600_000)
       .setRequestTimeoutMs(timeoutMs)
       .setConnectTimeoutMs((int) Math.min(Integer.MAX_VALUE, timeoutMs))
-      .setEventLoops(Integer.getInteger("poolLoops", 0))
+      .setEventLoops(Integer.getInteger("poolLoops", 2))
       .setPipelining(Boolean.getBoolean("pipelining"));
 
     Runner runner;

@@ -222,7 +222,7 @@ final class Exchange extends Limiter.Waiter {
       redirect(resp, status, location);
       return;
     }
-    String length = resp.getHeader(HttpHeaders.CONTENT_LENGTH);
+    String length = method == HttpMethod.HEAD || status == 204 || status == 304 ? null : resp.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length != null) {
       long declared = parseLength(length);
       if (declared > engine.options.getMaxBodyBytes()) {
