@@ -31,17 +31,15 @@ final class Prepared {
 
   final int index;
   final String url;
-  final String field;
   final Target target;
   final HttpMethod method;
   final MultiMap headers;
   final Buffer body;
   final long timeoutMs;
 
-  private Prepared(int index, String url, String field, Target target, HttpMethod method, MultiMap headers, Buffer body, long timeoutMs) {
+  private Prepared(int index, String url, Target target, HttpMethod method, MultiMap headers, Buffer body, long timeoutMs) {
     this.index = index;
     this.url = url;
-    this.field = field;
     this.target = target;
     this.method = method;
     this.headers = headers;
@@ -90,17 +88,15 @@ final class Prepared {
 
   private static Prepared prepare(int i, FetchRequest request, FetchRequest.Item item, FetchOptions options, HostRules rules,
                                   MultiMap defaultHeaders, Map<String, Target.Origin> origins) {
-    String urlField = request.urlField(i);
-    String base = "requests[" + i + "]";
     String url = item.url();
     if (url == null) {
-      throw bad(urlField + ": is required (an http or https URL)");
+      throw bad(request.urlField(i) + ": is required (an http or https URL)");
     }
     Target target;
     try {
       target = Target.parse(url, origins);
     } catch (IllegalArgumentException e) {
-      throw bad(urlField + ": " + e.getMessage());
+      throw bad(request.urlField(i) + ": " + e.getMessage());
     }
     HostRules.Verdict verdict = target.verdict();
     if (verdict == null) {
@@ -108,11 +104,11 @@ final class Prepared {
       target.origin.verdict = verdict;
     }
     if (!verdict.ok()) {
-      throw FailureCode.FORBIDDEN.exception(urlField + ": host refused: " + verdict.refusal());
+      throw FailureCode.FORBIDDEN.exception(request.urlField(i) + ": host refused: " + verdict.refusal());
     }
     String m = item.method();
     if (m == null || !METHODS.contains(m.toUpperCase(Locale.ROOT))) {
-      throw bad(base + ".method: must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got " + (m == null ? "null" : "\"" + m + "\""));
+      throw bad(base(i) + ".method: must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got " + (m == null ? "null" : "\"" + m + "\""));
     }
     HttpMethod method = HttpMethod.valueOf(m.toUpperCase(Locale.ROOT));
     MultiMap headers = null;
@@ -124,19 +120,19 @@ final class Prepared {
         String name = h.getKey();
         String value = h.getValue();
         if (!isToken(name)) {
-          throw bad(base + ".headers: \"" + name + "\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)");
+          throw bad(base(i) + ".headers: \"" + name + "\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)");
         }
         String lower = name.toLowerCase(Locale.ROOT);
         if (RESERVED_HEADERS.contains(lower)) {
-          throw bad(base + ".headers." + name + ": is set by the engine and cannot be given");
+          throw bad(base(i) + ".headers." + name + ": is set by the engine and cannot be given");
         }
         if (value == null) {
-          throw bad(base + ".headers." + name + ": must be a string, got null");
+          throw bad(base(i) + ".headers." + name + ": must be a string, got null");
         }
         for (int c = 0; c < value.length(); c++) {
           char ch = value.charAt(c);
           if (ch == '\r' || ch == '\n' || ch == 0) {
-            throw bad(base + ".headers." + name + ": must not contain CR, LF or NUL");
+            throw bad(base(i) + ".headers." + name + ": must not contain CR, LF or NUL");
           }
         }
         if (lower.equals("content-type")) {
@@ -149,7 +145,7 @@ final class Prepared {
     Object b = item.body();
     if (b != null) {
       if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
-        throw bad(base + ".body: a " + method.name() + " request cannot have a body; use POST, PUT or PATCH");
+        throw bad(base(i) + ".body: a " + method.name() + " request cannot have a body; use POST, PUT or PATCH");
       }
       String type;
       if (b instanceof String) {
@@ -177,8 +173,19 @@ final class Prepared {
     } else if (!headers.contains(HttpHeaders.USER_AGENT)) {
       headers.add(HttpHeaders.USER_AGENT, options.getUserAgent());
     }
-    checkTimeout(base + ".timeoutMs", item.timeoutMs(), options);
-    return new Prepared(i, url, urlField, target, method, headers, body, item.timeoutMs());
+    checkTimeout(i, ".timeoutMs", item.timeoutMs(), options);
+    return new Prepared(i, url, target, method, headers, body, item.timeoutMs());
+  }
+
+  private static String base(int i) {
+    return "requests[" + i + "]";
+  }
+
+  private static void checkTimeout(int i, String suffix, long value, FetchOptions options) {
+    if (value >= 0 && value <= options.getMaxTimeoutMs()) {
+      return;
+    }
+    checkTimeout(base(i) + suffix, value, options);
   }
 
   private static void checkTimeout(String field, long value, FetchOptions options) {
