@@ -171,9 +171,9 @@ final class Exchange extends Limiter.Waiter {
     if (headers != null) {
       ro.setHeaders(headers);
     }
-    if (hasDeadline()) {
-      ro.setConnectTimeout(Math.max(1, remainingMs()));
-    }
+    // No RequestOptions.connectTimeout: this exchange's own timer bounds the wait, and on 5.0.7 the pool's
+    // per-waiter timer races with a completion on another event loop (PoolOptions.eventLoopSize > 0) and then
+    // logs "Promise already completed". The limiter keeps the pool from queueing anyway.
     engine.client.request(ro).onComplete(this::onRequest);
   }
 
