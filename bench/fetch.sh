@@ -5,8 +5,9 @@
 #                 N=20000/C=256/no delay and N=2000/C=2000/1 s delay, REPS runs each, cold (WARMUP=0).
 #   2. warm:      the same N=20000/C=256 after WARMUP=20000 on the same client (steady state): undici vs
 #                 loopkit with the JVM's default JIT (C2), REPS runs each, interleaved.
-#   3. bus hop:   the FetchVerticle over the event bus vs the engine's Java API, same N=20000/C=256, cold and
-#                 warm (WARMUP=20000), REPS runs each, interleaved.
+#   3. bus hop:   the FetchVerticle over the event bus vs the engine's Java API, N=20000/C=256: cold (separate
+#                 JVMs, REPS runs each, interleaved) and warm (HopBench: one JVM, the verticle's own engine
+#                 called directly and through the bus, 5 alternating rounds after 2 warm-up rounds, REPS runs).
 #   4. memory:    10 000 requests in flight at once (N=10000, C=10000, 1 s delay) under -Xmx256m.
 #   5. resets:    how long until the upstream sees a cancelled / losing / timed-out / over-cap request's
 #                 connection closed (in-process demo upstream).
@@ -84,13 +85,14 @@ for part in $PARTS; do
       upstream_up
       URL="http://127.0.0.1:$PORT/item/{n}"
       for rep in $(seq 1 "$REPS"); do
-        for warm in 0 20000; do
-          for path in engine bus; do
-            line="$(timeout -k 5 180 java $LOOPKIT_JAVA_OPTS -Dpath=$path -cp "$JAR" $PEER "$URL" 20000 256 5000 $warm 2>/dev/null | grep '^peer=')"
-            echo "warmup=$warm $line" | tee -a "$OUT/hop.txt"
-            sleep 1
-          done
+        for path in engine bus; do
+          line="$(timeout -k 5 180 java $LOOPKIT_JAVA_OPTS -Dpath=$path -cp "$JAR" $PEER "$URL" 20000 256 5000 0 2>/dev/null | grep '^peer=')"
+          echo "warmup=0 $line" | tee -a "$OUT/hop.txt"
+          sleep 1
         done
+        # warm, in one JVM, through the verticle's own engine: only the hop differs
+        timeout -k 5 300 java -cp "$JAR" dev.loopkit.bench.fetch.HopBench "$URL" 20000 256 5 2>/dev/null | grep '^hop ' | tee -a "$OUT/hop.txt"
+        sleep 1
       done
       upstream_down
       ;;
@@ -166,15 +168,20 @@ if os.path.exists(warm):
     print()
 hop = os.path.join(out, 'hop.txt')
 if os.path.exists(hop):
-    runs = {}
+    runs = {}; warmr = []
     for line in open(hop):
         w = re.match(r'warmup=(\d+) (.*)', line)
         if w and 'rps=' in line:
-            d = parse(w.group(2)); runs.setdefault((w.group(1), d['peer']), []).append(float(d['rps']))
+            d = parse(w.group(2)); runs.setdefault(d['peer'], []).append(float(d['rps']))
+        if line.startswith('hop '):
+            warmr.append(parse(line))
     print('## bus hop (N=20000 C=256)')
-    for warm in ('0', '20000'):
-        e = med(runs.get((warm, 'loopkit-engine'), [])); b = med(runs.get((warm, 'loopkit'), []))
-        print('warmup=%s engine rps=%.0f bus rps=%.0f bus/engine=%.2f' % (warm, e, b, b / e if e else float('nan')))
+    e = med(runs.get('loopkit-engine', [])); b = med(runs.get('loopkit', []))
+    print('cold, separate JVMs: engine rps=%.0f bus rps=%.0f bus/engine=%.2f' % (e, b, b / e if e else float('nan')))
+    if warmr:
+        print('warm, one JVM (HopBench): engine rps=%.0f bus rps=%.0f bus/engine=%.2f (per run: %s)' % (
+            med(r['engine_rps'] for r in warmr), med(r['bus_rps'] for r in warmr), med(r['ratio'] for r in warmr),
+            ' '.join(r['ratio'] for r in warmr)))
     print()
 mem = os.path.join(out, 'memory.txt')
 if os.path.exists(mem):

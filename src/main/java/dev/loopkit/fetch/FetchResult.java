@@ -7,8 +7,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The outcome of one request of a call. JSON form:
@@ -186,13 +188,15 @@ public final class FetchResult {
       j.put("status", status);
     }
     if (headers != null) {
-      JsonObject h = new JsonObject();
+      Map<String, Object> h = new LinkedHashMap<>(16);
       for (Map.Entry<String, String> e : headers) {
-        String name = e.getKey().toLowerCase(Locale.ROOT);
-        String prev = h.getString(name);
-        h.put(name, prev == null ? e.getValue() : prev + ", " + e.getValue());
+        String name = lower(e.getKey());
+        Object prev = h.putIfAbsent(name, e.getValue());
+        if (prev != null) {
+          h.put(name, prev + ", " + e.getValue());
+        }
       }
-      j.put("headers", h);
+      j.put("headers", new JsonObject(h));
     }
     switch (bodyKind) {
       case JSON:
@@ -215,6 +219,20 @@ public final class FetchResult {
       j.put("redirects", redirects).put("finalUrl", finalUrl);
     }
     return j;
+  }
+
+  /** Lowercase header names, cached: responses repeat the same few names. */
+  private static final ConcurrentHashMap<String, String> LOWER = new ConcurrentHashMap<>();
+
+  private static String lower(String name) {
+    String l = LOWER.get(name);
+    if (l == null) {
+      l = name.toLowerCase(Locale.ROOT);
+      if (LOWER.size() < 1024) {
+        LOWER.put(name, l);
+      }
+    }
+    return l;
   }
 
   /** @return {@code ms} rounded to microseconds */
