@@ -1,0 +1,158 @@
+package dev.loopkit.bench.fetch;
+
+import dev.loopkit.fetch.FetchEngine;
+import dev.loopkit.fetch.FetchOptions;
+import dev.loopkit.fetch.FetchReply;
+import dev.loopkit.fetch.FetchRequest;
+import dev.loopkit.fetch.FetchResult;
+import dev.loopkit.fetch.FetchVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * loopkit as a peer of ../shared/bench/peers: {@code URL_TEMPLATE N C TIMEOUT_MS [WARMUP]}, one line
+ * {@code peer=loopkit n= ok= failed= wall_ms= rps= p50_ms= p99_ms=} with the peers' definitions:
+ * ok = status 200 with the body read; rps = ok / wall; latency from the moment a request gets its
+ * concurrency permit until its body is read (the engine's per-result {@code elapsedMs}, which starts when
+ * the request takes its place in the call's {@code concurrency}); p50/p99 nearest-rank over ok requests;
+ * wall from the first dispatch to the last completion (measured by the caller around the whole call, so it
+ * also counts the request's parsing and, on the bus path, both bus hops).
+ *
+ * <p>The N requests are ONE call ({@code urls} shorthand, {@code concurrency: C}, per-request timeout
+ * TIMEOUT_MS) — how the verticle is meant to be used. System properties:
+ * <ul>
+ *   <li>{@code -Dpath=bus} (default: the FetchVerticle over the event bus, as users call it) or
+ *   {@code engine} (the engine's Java API, no bus); the peer name is {@code loopkit} or
+ *   {@code loopkit-engine};</li>
+ *   <li>{@code -DeventLoops=N}: Vert.x event loops (default 2); {@code -DpoolLoops=N}: the engine's
+ *   {@code eventLoops} option (default 2: connections spread over both loops); {@code -Dpipelining=true};
+ *   {@code -Dnative=true}: Netty's epoll transport (needs netty-transport-native-epoll on the class path).</li>
+ * </ul>
+ * The limits are raised to fit the run: maxInFlight/maxPerHost = C, maxRequestsPerCall = max(N, WARMUP).
+ */
+public final class FetchPeer {
+
+  private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "[::1]");
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 4 || args.length > 5) {
+      System.err.println("usage: FetchPeer URL_TEMPLATE N C TIMEOUT_MS [WARMUP]");
+      System.exit(2);
+    }
+    String tpl = args[0];
+    int n = Integer.parseInt(args[1]);
+    int c = Integer.parseInt(args[2]);
+    long timeoutMs = Long.parseLong(args[3]);
+    int warmup = args.length == 5 ? Integer.parseInt(args[4]) : 0;
+    URI probe = URI.create(tpl.replace("{n}", "0"));
+    String host = probe.getHost();
+    if (!LOOPBACK.contains(host)) {
+      System.err.println("refusing non-loopback host " + host);
+      System.exit(2);
+    }
+    if (n <= 0 || c <= 0 || timeoutMs <= 0 || warmup < 0) {
+      System.err.println("N, C, TIMEOUT_MS must be > 0");
+      System.exit(2);
+    }
+    String path = System.getProperty("path", "bus");
+    int loops = Integer.getInteger("eventLoops", 2);
+    int port = probe.getPort() < 0 ? 80 : probe.getPort();
+
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(Boolean.getBoolean("native")));
+    if (Boolean.getBoolean("native") && !vertx.isNativeTransportEnabled()) {
+      System.err.println("-Dnative=true but the native transport is not available: " + vertx.unavailableNativeTransportCause());
+    }
+    FetchOptions options = new FetchOptions()
+      .setAllowedHosts(List.of(host + ":" + port))
+      .setMaxInFlight(Math.max(c, FetchOptions.DEFAULT_MAX_IN_FLIGHT))
+      .setMaxPerHost(c)
+      .setMaxQueue(Math.max(c, FetchOptions.DEFAULT_MAX_QUEUE))
+      .setMaxRequestsPerCall(Math.max(Math.max(n, warmup), FetchOptions.DEFAULT_MAX_REQUESTS_PER_CALL))
+      .setMaxTimeoutMs(600_000)
+      .setTimeoutMs(600_000)
+      .setRequestTimeoutMs(timeoutMs)
+      .setConnectTimeoutMs((int) Math.min(Integer.MAX_VALUE, timeoutMs))
+      .setEventLoops(Integer.getInteger("poolLoops", 2))
+      .setPipelining(Boolean.getBoolean("pipelining"));
+
+    Runner runner;
+    if (path.equals("engine")) {
+      FetchEngine engine = FetchEngine.create(vertx, options);
+      runner = (urls, conc) -> {
+        FetchReply reply = engine.fetch(FetchRequest.of(urls).concurrency(conc)).await(10, TimeUnit.MINUTES);
+        long[] out = new long[urls.size()];
+        List<FetchResult> rs = reply.results();
+        for (int i = 0; i < out.length; i++) {
+          FetchResult r = rs.get(i);
+          out[i] = r.ok() && r.status() == 200 ? Math.round(r.elapsedMs() * 1000) : -1;
+        }
+        return out;
+      };
+    } else if (path.equals("bus")) {
+      vertx.deployVerticle(new FetchVerticle(options), new DeploymentOptions()).await(30, TimeUnit.SECONDS);
+      runner = (urls, conc) -> {
+        JsonObject req = new JsonObject().put("urls", new JsonArray(new ArrayList<Object>(urls))).put("concurrency", conc);
+        Message<JsonObject> m = vertx.eventBus().<JsonObject>request(options.getAddress(), req,
+          new DeliveryOptions().setSendTimeout(TimeUnit.MINUTES.toMillis(10))).await(10, TimeUnit.MINUTES);
+        JsonArray rs = m.body().getJsonArray("results");
+        long[] out = new long[urls.size()];
+        for (int i = 0; i < out.length; i++) {
+          JsonObject r = rs.getJsonObject(i);
+          out[i] = r.getBoolean("ok") && r.getInteger("status", 0) == 200 ? Math.round(r.getDouble("elapsedMs") * 1000) : -1;
+        }
+        return out;
+      };
+    } else {
+      System.err.println("-Dpath must be bus or engine");
+      System.exit(2);
+      return;
+    }
+
+    if (warmup > 0) {
+      runner.run(urls(tpl, 0, warmup), c);
+    }
+    List<String> urls = urls(tpl, warmup, n);
+    long t0 = System.nanoTime();
+    long[] latUs = runner.run(urls, c);
+    double wallMs = (System.nanoTime() - t0) / 1e6;
+    long[] okLat = Arrays.stream(latUs).filter(v -> v >= 0).sorted().toArray();
+    int ok = okLat.length;
+    String name = path.equals("engine") ? "loopkit-engine" : "loopkit";
+    System.out.println(String.format(Locale.ROOT, "peer=%s n=%d ok=%d failed=%d wall_ms=%.0f rps=%.0f p50_ms=%.2f p99_ms=%.2f",
+      name, n, ok, n - ok, wallMs, ok / (wallMs / 1000.0), pct(okLat, 50), pct(okLat, 99)));
+    System.exit(0);
+  }
+
+  private interface Runner {
+    long[] run(List<String> urls, int concurrency) throws Exception;
+  }
+
+  private static List<String> urls(String tpl, int start, int count) {
+    List<String> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      out.add(tpl.replace("{n}", Integer.toString(start + i)));
+    }
+    return out;
+  }
+
+  private static double pct(long[] sortedUs, double p) {
+    if (sortedUs.length == 0) {
+      return Double.NaN;
+    }
+    int k = Math.max(0, (int) Math.ceil(p / 100.0 * sortedUs.length) - 1);
+    return sortedUs[k] / 1000.0;
+  }
+}

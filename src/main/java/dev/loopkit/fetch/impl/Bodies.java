@@ -1,0 +1,84 @@
+package dev.loopkit.fetch.impl;
+
+import dev.loopkit.fetch.FetchResult.BodyKind;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * How a response body is represented, from its content type: JSON types are parsed, text types decoded
+ * with their charset, anything else kept as bytes. Without a content type, a body that is valid UTF-8 is
+ * text, else bytes.
+ */
+final class Bodies {
+
+  private Bodies() {
+  }
+
+  /** @return the kind for {@code contentType}, or {@code null} when there is none (sniff the bytes) */
+  static BodyKind kindOf(String contentType) {
+    if (contentType == null) {
+      return null;
+    }
+    String type = mediaType(contentType);
+    if (type.isEmpty()) {
+      return null;
+    }
+    if (type.equals("application/json") || type.equals("text/json") || type.endsWith("+json")) {
+      return BodyKind.JSON;
+    }
+    if (type.startsWith("text/") || type.equals("application/xml") || type.endsWith("+xml")
+      || type.equals("application/javascript") || type.equals("application/ecmascript")
+      || type.equals("application/x-www-form-urlencoded") || type.equals("application/x-ndjson")) {
+      return BodyKind.TEXT;
+    }
+    return BodyKind.BINARY;
+  }
+
+  /** @return the lowercase type/subtype without parameters */
+  static String mediaType(String contentType) {
+    int semi = contentType.indexOf(';');
+    return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+  }
+
+  /** @return the charset parameter of {@code contentType}, or UTF-8 when absent or unknown */
+  static Charset charsetOf(String contentType) {
+    if (contentType == null) {
+      return StandardCharsets.UTF_8;
+    }
+    int i = contentType.toLowerCase(Locale.ROOT).indexOf("charset=");
+    if (i < 0) {
+      return StandardCharsets.UTF_8;
+    }
+    String name = contentType.substring(i + "charset=".length()).trim();
+    int end = name.indexOf(';');
+    if (end >= 0) {
+      name = name.substring(0, end).trim();
+    }
+    if (name.startsWith("\"") && name.endsWith("\"") && name.length() >= 2) {
+      name = name.substring(1, name.length() - 1);
+    }
+    try {
+      return Charset.forName(name);
+    } catch (RuntimeException e) {
+      return StandardCharsets.UTF_8;
+    }
+  }
+
+  /** @return TEXT when {@code bytes} are valid UTF-8, else BINARY */
+  static BodyKind sniff(byte[] bytes) {
+    try {
+      StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(bytes));
+      return BodyKind.TEXT;
+    } catch (CharacterCodingException e) {
+      return BodyKind.BINARY;
+    }
+  }
+}

@@ -1,0 +1,234 @@
+package dev.loopkit.fetch.impl;
+
+import dev.loopkit.async.CancelScope;
+import dev.loopkit.async.CancelledException;
+import dev.loopkit.async.Deadline;
+import dev.loopkit.async.LiveResources;
+import dev.loopkit.bus.FailureCode;
+import dev.loopkit.fetch.FetchEngine;
+import dev.loopkit.fetch.FetchErrorCode;
+import dev.loopkit.fetch.FetchMode;
+import dev.loopkit.fetch.FetchOptions;
+import dev.loopkit.fetch.FetchReply;
+import dev.loopkit.fetch.FetchRequest;
+import dev.loopkit.fetch.FetchResult;
+import dev.loopkit.metrics.Meters;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The engine behind {@link FetchEngine}: one core {@link io.vertx.core.http.HttpClient} (pool of
+ * {@code maxPerHost} connections per host, unbounded pool queue because the {@link Limiter} in front never
+ * lets more than {@code maxPerHost} requests at a host), the host policy, and the calls in progress.
+ *
+ * <p>Why the core client rather than the Web Client: a request can be reset directly
+ * ({@link io.vertx.core.http.HttpClientRequest#reset()}, which closes the connection of a request on the
+ * wire), the body is read chunk by chunk so the size cap resets instead of draining, redirects are
+ * followed here so every hop goes through the host policy, and there is no per-request codec or
+ * interceptor machinery to pay for.
+ *
+ * <p>All state is confined to the event loop of the context the engine was created on.
+ */
+public final class FetchEngineImpl implements FetchEngine {
+
+  /** LiveResources counter: calls in progress. */
+  public static final String LIVE_CALLS = "fetchCalls";
+
+  final Vertx vertx;
+  final Context context;
+  final FetchOptions options;
+  final HostRules rules;
+  final Limiter limiter;
+  final HttpClientAgent client;
+  final LiveResources live;
+  final String budgetHeader;
+  /** Headers of requests that set none (shared: Vert.x copies request headers). */
+  final io.vertx.core.MultiMap defaultHeaders;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final Set<Call> calls = new LinkedHashSet<>();
+  private final Counter[] itemCounters;
+  private final Counter okCounter;
+  private boolean closed;
+
+  public FetchEngineImpl(Vertx vertx, FetchOptions options) {
+    this.vertx = vertx;
+    this.options = new FetchOptions(options).validate();
+    this.rules = HostRules.compile(this.options.getAllowedHosts(), this.options.getDeniedHosts(), "allowedHosts", "deniedHosts");
+    this.limiter = new Limiter(this.options.getMaxInFlight(), this.options.getMaxPerHost(), this.options.getMaxQueue());
+    this.live = LiveResources.of(vertx);
+    this.budgetHeader = this.options.getBudgetHeader();
+    this.defaultHeaders = io.vertx.core.http.HttpHeaders.headers().add(io.vertx.core.http.HttpHeaders.USER_AGENT, this.options.getUserAgent());
+    Context current = Vertx.currentContext();
+    this.context = current != null && current.isEventLoopContext() ? current : vertx.getOrCreateContext();
+    long keepAliveMs = this.options.getKeepAliveTimeoutMs();
+    HttpClientOptions http = new HttpClientOptions()
+      .setProtocolVersion(HttpVersion.HTTP_1_1)
+      .setKeepAlive(keepAliveMs > 0)
+      .setKeepAliveTimeout((int) Math.max(1, (keepAliveMs + 999) / 1000))
+      .setConnectTimeout(this.options.getConnectTimeoutMs())
+      .setPipelining(this.options.isPipelining())
+      .setTcpNoDelay(true);
+    PoolOptions pool = new PoolOptions()
+      .setHttp1MaxSize(this.options.getMaxPerHost())
+      .setMaxWaitQueueSize(-1)
+      .setEventLoopSize(this.options.getEventLoops());
+    this.client = vertx.httpClientBuilder()
+      .with(http)
+      .with(pool)
+      .withConnectHandler(conn -> {
+        connections.incrementAndGet();
+        conn.closeHandler(v -> connections.decrementAndGet());
+      })
+      .build();
+    MeterRegistry registry = Meters.registry(vertx);
+    FetchErrorCode[] codes = FetchErrorCode.values();
+    itemCounters = new Counter[codes.length];
+    for (int i = 0; i < codes.length; i++) {
+      itemCounters[i] = Counter.builder("loopkit.fetch.requests").tag("outcome", codes[i].name())
+        .description("fetch requests by outcome").register(registry);
+    }
+    okCounter = Counter.builder("loopkit.fetch.requests").tag("outcome", "OK").description("fetch requests by outcome").register(registry);
+  }
+
+  @Override
+  public Future<FetchReply> fetch(FetchRequest request, CancelScope scope, Handler<FetchResult> onResult) {
+    Promise<FetchReply> promise = Promise.promise();
+    onContext(() -> {
+      try {
+        start(request, scope, onResult, promise);
+      } catch (RuntimeException e) {
+        promise.tryFail(e instanceof ReplyException ? e : FailureCode.INTERNAL.exception("fetch engine failed to start a call: " + e));
+      }
+    });
+    return promise.future();
+  }
+
+  private void start(FetchRequest request, CancelScope parent, Handler<FetchResult> onResult, Promise<FetchReply> promise) {
+    if (closed) {
+      promise.fail(FailureCode.UNAVAILABLE.exception("fetch engine is closed"));
+      return;
+    }
+    if (request == null) {
+      promise.fail(FailureCode.BAD_REQUEST.exception("body: must be a fetch request, got nothing"));
+      return;
+    }
+    if (parent != null) {
+      CancelledException already = parent.reason();
+      if (already != null) {
+        promise.fail(already.deadline()
+          ? FailureCode.TIMEOUT.exception("deadline passed before the call started: " + already.getMessage())
+          : FailureCode.CANCELLED.exception("call cancelled before it started: " + already.getMessage()));
+        return;
+      }
+    }
+    Prepared[] items;
+    try {
+      items = Prepared.prepare(request, options, rules, defaultHeaders);
+    } catch (ReplyException e) {
+      promise.fail(e);
+      return;
+    }
+    if (calls.size() >= options.getMaxCalls()) {
+      promise.fail(FailureCode.UNAVAILABLE.exception("overloaded: maxCalls (" + options.getMaxCalls()
+        + ") calls already in progress; retry later"));
+      return;
+    }
+    if (items.length > 0 && limiter.queueFull()) {
+      promise.fail(FailureCode.UNAVAILABLE.exception("overloaded: " + limiter.inFlight() + " requests in flight and "
+        + limiter.queued() + " waiting (maxQueue " + options.getMaxQueue() + "); retry later"));
+      return;
+    }
+    long timeoutMs = request.timeoutMs() > 0 ? request.timeoutMs() : options.getTimeoutMs();
+    Deadline deadline = Deadline.in(timeoutMs);
+    CancelScope scope = parent == null ? CancelScope.withDeadline(vertx, deadline) : parent.child(deadline);
+    int concurrency = request.concurrency() > 0 ? request.concurrency() : options.getDefaultConcurrency();
+    Call call = new Call(this, items, request.mode(), request.mode() == FetchMode.QUORUM ? request.quorum() : 0,
+      concurrency, timeoutMs, scope, promise, onResult);
+    calls.add(call);
+    live.increment(LIVE_CALLS);
+    call.start();
+  }
+
+  void callDone(Call call) {
+    if (calls.remove(call)) {
+      live.decrement(LIVE_CALLS);
+    }
+    call.scope.close();
+  }
+
+  void count(FetchResult r) {
+    if (r.ok()) {
+      okCounter.increment();
+    } else {
+      itemCounters[r.error().ordinal()].increment();
+    }
+  }
+
+  Future<InetAddress> resolve(String host) {
+    return ((VertxInternal) vertx).nameResolver().resolve(host);
+  }
+
+  /** Runs {@code task} on the engine's event loop: now when already there, else on its next turn. */
+  void onContext(Runnable task) {
+    if (Vertx.currentContext() == context) {
+      task.run();
+    } else {
+      context.runOnContext(v -> task.run());
+    }
+  }
+
+  @Override
+  public FetchOptions options() {
+    return new FetchOptions(options);
+  }
+
+  @Override
+  public JsonObject stats() {
+    return new JsonObject()
+      .put("calls", calls.size())
+      .put("inFlight", limiter.inFlight())
+      .put("queued", limiter.queued())
+      .put("hosts", limiter.hosts())
+      .put("connections", connections.get());
+  }
+
+  /** @return open connections (pooled or in use) */
+  public int connections() {
+    return connections.get();
+  }
+
+  @Override
+  public Future<Void> close() {
+    Promise<Void> done = Promise.promise();
+    onContext(() -> {
+      if (!closed) {
+        closed = true;
+        List<Call> running = new ArrayList<>(calls);
+        for (Call c : running) {
+          c.abort("fetch engine closed");
+        }
+      }
+      client.close().onComplete(done);
+    });
+    return done.future();
+  }
+}
