@@ -70,7 +70,8 @@ class GuardedFetchTest {
       .onComplete(ar -> tc.verify(() -> {
         answeredAt[0] = System.nanoTime();
         ReplyAssert.assertThat(ar).failedWith(FailureCode.TIMEOUT);
-        assertThat((answeredAt[0] - t0) / 1_000_000).as("504 at the route's 300 ms deadline").isBetween(280L, 1_500L);
+        // the fetch verticle answers its own 504 a margin (50 ms) before the budget it was given runs out
+        assertThat((answeredAt[0] - t0) / 1_000_000).as("504 by the route's 300 ms deadline").isBetween(200L, 1_500L);
       }))
       .transform(ar -> eventually(vertx, 3_000, () -> upstream.openConnections() == 0 && upstream.activeRequests() == 0))
       .onComplete(tc.succeeding(v -> tc.verify(() -> {
