@@ -24,8 +24,9 @@ import java.util.WeakHashMap;
  * timeout, 30 s by default).
  *
  * <ul>
- *   <li>The send timeout is the smaller of the options' and the scope's remaining time, so the bus
- *   itself never waits past the deadline.</li>
+ *   <li>The send timeout is the smaller of the options' and the scope's remaining time (plus a 5 ms
+ *   backstop, so that the scope's deadline fires first and releases the request like a cancellation),
+ *   so the bus itself never waits past the deadline.</li>
  *   <li>The message carries {@link Headers#TIMEOUT_MS} (the remaining budget, when the scope has a
  *   deadline) and {@link Headers#REQUEST_ID} (kept when the options already set one).</li>
  *   <li>When the scope is cancelled before the reply, the reply consumer and its timer are released
@@ -42,6 +43,9 @@ import java.util.WeakHashMap;
  * installed once per event bus, while {@link #request} is on the stack.
  */
 public final class BusRequest {
+
+  /** How long after the scope's deadline the event bus's own reply timeout fires, as a backstop. */
+  static final long BACKSTOP_MS = 5;
 
   private static final ThreadLocal<String[]> CAPTURE = new ThreadLocal<>();
   private static final Map<EventBus, Boolean> INSTALLED = Collections.synchronizedMap(new WeakHashMap<>());
@@ -74,7 +78,9 @@ public final class BusRequest {
     DeliveryOptions delivery = new DeliveryOptions(options);
     long remaining = scope.remainingMs();
     if (remaining != Long.MAX_VALUE) {
-      delivery.setSendTimeout(Math.max(1, Math.min(options.getSendTimeout(), remaining)));
+      // The scope's own deadline fires first (the bus timeout is a backstop a few ms later), so that a
+      // request that runs out of budget is released the same way as a cancelled one: callee notified.
+      delivery.setSendTimeout(Math.max(1, Math.min(options.getSendTimeout(), remaining + BACKSTOP_MS)));
       delivery.addHeader(Headers.TIMEOUT_MS, Long.toString(remaining));
     }
     String requestId = delivery.getHeaders() != null ? delivery.getHeaders().get(Headers.REQUEST_ID) : null;

@@ -64,8 +64,9 @@ public enum FailureCode {
 
   /**
    * Classifies any failure seen by an event-bus caller: loopkit's own codes map back to their constant;
-   * a bus {@code TIMEOUT} maps to {@link #TIMEOUT}; {@code NO_HANDLERS} to {@link #UNAVAILABLE}; anything
-   * else to {@link #INTERNAL}.
+   * a bus {@code TIMEOUT}, a {@link java.util.concurrent.TimeoutException} or a scope cancelled by its
+   * deadline map to {@link #TIMEOUT}; {@code NO_HANDLERS} to {@link #UNAVAILABLE}; any other cancellation
+   * to {@link #CANCELLED}; anything else to {@link #INTERNAL}.
    */
   public static FailureCode of(Throwable failure) {
     if (failure instanceof ReplyException) {
@@ -84,7 +85,8 @@ public enum FailureCode {
           return INTERNAL;
       }
     }
-    if (failure instanceof java.util.concurrent.TimeoutException) {
+    if (failure instanceof java.util.concurrent.TimeoutException
+      || failure instanceof dev.loopkit.async.CancelledException && ((dev.loopkit.async.CancelledException) failure).deadline()) {
       return TIMEOUT;
     }
     if (failure instanceof java.util.concurrent.CancellationException) {

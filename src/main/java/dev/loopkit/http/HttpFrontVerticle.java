@@ -1,6 +1,7 @@
 package dev.loopkit.http;
 
 import dev.loopkit.async.CancelScope;
+import dev.loopkit.async.CancelledException;
 import dev.loopkit.async.Deadline;
 import dev.loopkit.blocking.BlockingAttribution;
 import dev.loopkit.bus.BusRequest;
@@ -142,9 +143,15 @@ public class HttpFrontVerticle extends VerticleBase {
       } else {
         Throwable cause = ar.cause();
         FailureCode code = FailureCode.of(cause);
-        String message = cause instanceof ReplyException && ((ReplyException) cause).failureType() != io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE
-          ? "'" + address + "': " + cause.getMessage()
-          : String.valueOf(cause.getMessage());
+        String message;
+        if (cause instanceof CancelledException && ((CancelledException) cause).deadline()) {
+          message = "no reply from '" + address + "' within the request's budget ("
+            + (budget != null ? Headers.TIMEOUT_MS + ": " + budget + " ms" : "http.requestTimeoutMs: " + options.getRequestTimeoutMs() + " ms") + ")";
+        } else if (cause instanceof ReplyException && ((ReplyException) cause).failureType() != io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
+          message = "'" + address + "': " + cause.getMessage();
+        } else {
+          message = String.valueOf(cause.getMessage());
+        }
         error(rc, code, message);
       }
     });

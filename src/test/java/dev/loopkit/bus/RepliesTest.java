@@ -51,6 +51,8 @@ class RepliesTest {
     assertThat(FailureCode.of(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 418, "teapot"))).isEqualTo(FailureCode.INTERNAL);
     assertThat(FailureCode.of(new TimeoutException())).isEqualTo(FailureCode.TIMEOUT);
     assertThat(FailureCode.of(new CancellationException())).isEqualTo(FailureCode.CANCELLED);
+    assertThat(FailureCode.of(new dev.loopkit.async.CancelledException("stop"))).isEqualTo(FailureCode.CANCELLED);
+    assertThat(FailureCode.of(new dev.loopkit.async.CancelledException("deadline exceeded", true, null))).isEqualTo(FailureCode.TIMEOUT);
     assertThat(FailureCode.of(new RuntimeException())).isEqualTo(FailureCode.INTERNAL);
   }
 }

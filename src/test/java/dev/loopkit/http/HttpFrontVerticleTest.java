@@ -116,6 +116,19 @@ class HttpFrontVerticleTest {
   }
 
   @Test
+  @DisplayName("a service that does not answer within the budget header is a 504 naming the budget")
+  void silent_service_within_budget_is_504(Vertx vertx, VertxTestContext tc) {
+    vertx.eventBus().<JsonObject>consumer(Addresses.FETCH, msg -> { });
+    client.post(front.actualPort(), "127.0.0.1", "/fetch").putHeader(Headers.TIMEOUT_MS, "80")
+      .sendJsonObject(new JsonObject()).onComplete(tc.succeeding(r -> tc.verify(() -> {
+        assertThat(r.statusCode()).isEqualTo(504);
+        assertThat(r.bodyAsJsonObject().getString("message"))
+          .isEqualTo("no reply from 'loopkit.fetch' within the request's budget (loopkit-timeout-ms: 80 ms)");
+        tc.completeNow();
+      })));
+  }
+
+  @Test
   @DisplayName("when the HTTP client goes away, the service sees a cancel notice")
   void client_gone_cancels_the_work(Vertx vertx, VertxTestContext tc) {
     var listening = CancelNotices.listen(vertx);

@@ -134,8 +134,10 @@ class DeadlineChainTest {
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertThatFailure(err).failedWith(FailureCode.TIMEOUT);
         assertThat(ms).isBetween(130L, 1_000L);
-        // hop 2 got ~50 ms, started its 100 ms of work and was stopped at the deadline; hop 3 never called
-        assertThat(budgets.get("hop2").get(0)).isBetween(1L, 60L);
+        // hop 2 got ~50 ms, started its 100 ms of work and was stopped at the deadline; hop 3 never called.
+        // (On a starved machine hop 1's 100 ms of work can use up the whole budget: then hop 2 is shed by
+        // its guard and never runs, which keeps the claim — no hop works past the deadline.)
+        assertThat(budgets.get("hop2")).allSatisfy(b -> assertThat(b).isBetween(1L, 60L));
         vertx.setTimer(150, t -> tc.verify(() -> {
           assertThat(finishedWork.get("hop2")).hasValue(0);
           assertThat(budgets.get("hop3")).isEmpty();
