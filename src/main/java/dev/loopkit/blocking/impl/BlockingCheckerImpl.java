@@ -122,9 +122,12 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
           try {
             Watched w = watchdog.addLoop(e);
             loopsById.put(w.threadId, w);
-            // meters are built off the loop and off start-up's critical path (Micrometer's first timer
-            // with percentiles costs ~100 ms of class loading)
-            submit(() -> w.lagTimer = meters.lag(w.name));
+            // the lag recorder (HdrHistogram) and the meters are built off the loop and off start-up's
+            // critical path (Micrometer's first timer with percentiles costs ~100 ms of class loading)
+            submit(() -> {
+              w.createLagRecorder();
+              w.lagTimer = meters.lag(w.name);
+            });
           } finally {
             if (pending.decrementAndGet() == 0) {
               loopsReady.tryComplete();
@@ -399,6 +402,19 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   }
 
   @Override
+  public void periodic() {
+    // the heartbeats record lag into a wait-free HdrHistogram recorder on the loops; Micrometer's timers
+    // (percentile histograms with locks and auto-resizing) are fed here, on the reporter thread
+    if (reporter.getQueue().isEmpty()) {
+      submit(() -> {
+        for (Watched w : watchdog.loops) {
+          w.feedLagTimer();
+        }
+      });
+    }
+  }
+
+  @Override
   public void watchdogError(Throwable t) {
     synchronized (stats) {
       stats.sinkErrors++;
@@ -591,8 +607,14 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   }
 
   private void logRecord(JsonObject record, boolean first) {
+    boolean warmUp = record.getBoolean("warmUp", false);
+    boolean framework = record.getJsonObject("culprit") == null;
     if (!first) {
-      LOG.info(IncidentText.endLine(record));
+      if (warmUp) {
+        LOG.debug(IncidentText.endLine(record));
+      } else {
+        LOG.info(IncidentText.endLine(record));
+      }
       return;
     }
     String line = IncidentText.line(record);
@@ -600,9 +622,16 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       LOG.info(line);
       return;
     }
-    if (record.getBoolean("classLoading", false)) {
-      // a first use loading classes (JVM warm-up, typically at start-up): worth knowing, not an alarm
-      LOG.info("{} (the loop was loading classes: JVM warm-up, so INFO rather than WARN)", line);
+    if (warmUp) {
+      // the JVM warming up (class loading/initialisation, call-site linking, or framework-only code during
+      // start-up): in the report and on the bus, but not an alarm — an application frame makes it INFO
+      String why = record.getBoolean("classLoading", false) ? "the loop was loading classes" : framework
+        ? "no application frame, during start-up" : "the loop was initialising classes or linking call sites";
+      if (framework) {
+        LOG.debug("{} ({}: JVM warm-up, nothing to fix)", line, why);
+      } else {
+        LOG.info("{} ({}: JVM warm-up, so INFO rather than WARN)", line, why);
+      }
       return;
     }
     Throwable stack = stackToLog(record);
