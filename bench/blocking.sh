@@ -10,11 +10,14 @@ JAR=${JAR:-target/loopkit-0.1.0-SNAPSHOT-fat.jar}   # JAR=... NOBUILD=1 measures
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then STALLS=60; ROUNDS=2; SECS=2; HTTP_ROUNDS=1; HTTP_SECS=3; else STALLS=300; ROUNDS=5; SECS=4; HTTP_ROUNDS=${HTTP_ROUNDS:-7}; HTTP_SECS=${HTTP_SECS:-6}; fi
+PAIRED_ROUNDS=${PAIRED_ROUNDS:-9}
+COLD_RUNS=${COLD_RUNS:-7}
 HTTP_WARM=${HTTP_WARM:-10}                 # seconds of wrk warm-up per server before the measured run
-PARTS=${PARTS:-latency bus http startup}   # e.g. PARTS=http bench/blocking.sh
+PARTS=${PARTS:-latency bus http paired startup}   # e.g. PARTS=http bench/blocking.sh
 HTTP_ON=${HTTP_ON:-on}                     # on (checker + BlockingAttribution.requests) or checker-only
 JVM_OPTS=${JVM_OPTS:-}
 NOBUILD=${NOBUILD:-0}
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 want() { case " $PARTS " in *" $1 "*) return 0;; *) return 1;; esac; }
 
 if [ "$NOBUILD" != 1 ]; then
@@ -66,7 +69,6 @@ http_round() { # $1 = on|off|checker-only ; prints "<req/s> <server CPU µs per 
   awk -v r="$rps" -v n="$reqs" -v a0="${c0% *}" -v a1="${c1% *}" -v b0="${c0#* }" -v b1="${c1#* }" -v hz="$(getconf CLK_TCK)" \
     'BEGIN{ printf "%.0f %.2f %.2f\n", r, (n > 0 ? (a1 - a0) * 1e6 / hz / n : 0), (n > 0 ? (b1 - b0) * 1e6 / hz / n : 0) }'
 }
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 OFF=(); ON=(); OFFCPU=(); ONCPU=(); OFFL=(); ONL=()
 for r in $(seq 1 "$HTTP_ROUNDS"); do
   if [ $((r % 2)) = 1 ]; then off=$(http_round off); on=$(http_round "$HTTP_ON"); else on=$(http_round "$HTTP_ON"); off=$(http_round off); fi
@@ -80,7 +82,47 @@ awk -v a="$MOFF" -v b="$MON" -v c="$COFF" -v d="$CON" -v e="$LOFF" -v f="$LON" -
   printf "  server CPU per request: off %.2f us, %s %.2f us, off/on %.3f; without JIT compiler threads: off %.2f us, %s %.2f us, off/on %.3f\n", c, m, d, c/d, e, m, f, e/f }'
 fi
 
+if want paired; then
+echo "== 3b. HTTP paired: off and $HTTP_ON servers up at the same time, each loaded by its own wrk (-t1 -c32) simultaneously"
+# On a shared machine the load other processes put on the cores changes from second to second; when both
+# servers run at once they see the same noise, and with the CPU shared fairly between them the ratio of
+# their throughputs is the inverse ratio of their CPU cost per request. The servers stay up across rounds
+# (one long warm-up, JIT done); which wrk starts first alternates.
+start_server() { # $1 = mode $2 = logfile ; prints pid
+  "$JAVA" $JVM_OPTS -cp "$JAR" dev.loopkit.bench.blocking.HttpServerTarget "$1" 0 $((HTTP_WARM + PAIRED_ROUNDS * (HTTP_SECS + 1) + 60)) >"$2" 2>/dev/null &
+  echo $!
+}
+LOFF=$(mktemp); LON=$(mktemp)
+POFF=$(start_server off "$LOFF"); PON=$(start_server "$HTTP_ON" "$LON")
+for _ in $(seq 1 100); do grep -q READY "$LOFF" && grep -q READY "$LON" && break; sleep 0.1; done
+PORTOFF=$(awk '/READY/{print $2}' "$LOFF"); PORTON=$(awk '/READY/{print $2}' "$LON")
+wrk -t1 -c32 -d"${HTTP_WARM}s" "http://127.0.0.1:$PORTOFF/" >/dev/null 2>&1 & W1=$!
+wrk -t1 -c32 -d"${HTTP_WARM}s" "http://127.0.0.1:$PORTON/" >/dev/null 2>&1 & W2=$!
+wait $W1 $W2 || true
+RATIOS=(); ROFF=(); RON=()
+for r in $(seq 1 "$PAIRED_ROUNDS"); do
+  A=$(mktemp); B=$(mktemp)
+  if [ $((r % 2)) = 1 ]; then
+    wrk -t1 -c32 -d"${HTTP_SECS}s" "http://127.0.0.1:$PORTOFF/" >"$A" 2>&1 & W1=$!; wrk -t1 -c32 -d"${HTTP_SECS}s" "http://127.0.0.1:$PORTON/" >"$B" 2>&1 & W2=$!
+  else
+    wrk -t1 -c32 -d"${HTTP_SECS}s" "http://127.0.0.1:$PORTON/" >"$B" 2>&1 & W2=$!; wrk -t1 -c32 -d"${HTTP_SECS}s" "http://127.0.0.1:$PORTOFF/" >"$A" 2>&1 & W1=$!
+  fi
+  wait $W1 $W2 || true
+  a=$(awk '/Requests\/sec/{print $2}' "$A"); b=$(awk '/Requests\/sec/{print $2}' "$B"); rm -f "$A" "$B"
+  ROFF+=("$a"); RON+=("$b"); RATIOS+=("$(awk -v a="$a" -v b="$b" 'BEGIN{ printf "%.3f", b / a }')")
+  echo "  round $r: off $a req/s, $HTTP_ON $b req/s, ratio ${RATIOS[-1]}   load $(cut -d' ' -f1 /proc/loadavg)"
+done
+kill "$POFF" "$PON" 2>/dev/null || true; wait "$POFF" "$PON" 2>/dev/null || true; rm -f "$LOFF" "$LON"
+echo "HTTP paired (wrk -t1 -c32 each, $PAIRED_ROUNDS rounds x ${HTTP_SECS}s, medians): off $(median "${ROFF[@]}") req/s, $HTTP_ON $(median "${RON[@]}") req/s, median of per-round ratios $(median "${RATIOS[@]}") (goal >= 0.98)"
+fi
+
 if want startup; then
 echo "== 4. start-up cost"
-"$JAVA" -cp "$JAR" dev.loopkit.bench.blocking.StartupCost 2>/dev/null
+# "cold" is the first checker in a fresh JVM (class loading included): one sample per JVM, so several JVMs
+"$JAVA" -cp "$JAR" dev.loopkit.bench.blocking.StartupCost 0 true 2>/dev/null
+COLD=()
+for _ in $(seq 1 "$COLD_RUNS"); do
+  COLD+=("$("$JAVA" -cp "$JAR" dev.loopkit.bench.blocking.StartupCost 0 false 2>/dev/null | sed -E 's/.*cold ([0-9.]+) ms.*/\1/')")
+done
+echo "start-up cold, $COLD_RUNS fresh JVMs: ${COLD[*]} ms; median $(median "${COLD[@]}") ms (goal <= 50 ms)"
 fi

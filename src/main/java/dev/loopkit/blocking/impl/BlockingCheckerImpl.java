@@ -76,7 +76,8 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   private final Map<String, long[]> strictLogged = new HashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Promise<Void> loopsReady = Promise.promise();
-  private final MessageConsumer<Object> reportConsumer;
+  private volatile MessageConsumer<Object> reportConsumer;
+  private final Promise<Void> reportRegistered = Promise.promise();
   private final Runnable undoLog;
   private final Runnable undoCloseHook;
   private final Future<Void> ready;
@@ -100,14 +101,34 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     this.watchdog = new Watchdog(vertx, analyzer, this, this.options.getThresholdMs(), this.options.getWorkerThresholdMs(),
       this.options.effectiveSampleIntervalMs(), this.options.getHeartbeatMs(), this.options.getMaxStackDepth());
     // JMX and Micrometer cost ~100 ms of class loading the first time: the reporter thread sets them up
-    // while the loops register, and before it handles any record
+    // before it handles any record, but only once the checker is ready — on 2 cores, loading them while
+    // start-up loads the checker's own classes (same jar, same CPUs) made start-up slower
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
     submit(() -> {
+      try {
+        started.await(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       meters = new BlockingMeters(Meters.registry(vertx));
       GcWatch g = new GcWatch();
       gc = g;
       watchdog.gc(g);
       if (!closed.get()) {
         g.listen(this::gcPause);
+      }
+    });
+    // the report consumer is registered on an event loop, in parallel with the rest of start-up (the first
+    // consumer of a Vert.x instance loads ~20 event-bus classes); ready() waits for it
+    vertx.runOnContext(v -> {
+      MessageConsumer<Object> c = vertx.eventBus().consumer(this.options.getReportAddress(),
+        Replies.guarded(this.options.getReportAddress(), this::serveReport));
+      reportConsumer = c;
+      if (closed.get()) {
+        c.unregister();
+        reportRegistered.tryComplete();
+      } else {
+        c.completion().onComplete(reportRegistered);
       }
     });
     if (VertxInternals.timingsDisabled()) {
@@ -147,11 +168,9 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     installBusHook(vertx);
     this.undoLog = this.options.isReplaceVertxLog() ? VertxInternals.replaceBlockedThreadLog(vertx, this::isWatching) : () -> { };
     this.undoCloseHook = VertxInternals.addCloseHook(vertx, () -> close());
-    this.reportConsumer = vertx.eventBus().consumer(this.options.getReportAddress(),
-      Replies.guarded(this.options.getReportAddress(), this::serveReport));
     List<Future<?>> parts = new ArrayList<>();
     parts.add(loopsReady.future());
-    parts.add(reportConsumer.completion());
+    parts.add(reportRegistered.future());
     if (this.options.isStrict()) {
       Promise<Void> strictReady = Promise.promise();
       // a JVM without JFR degrades to the watchdog alone (StrictRecorder logged why); it does not stop start-up
@@ -159,6 +178,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       parts.add(strictReady.future());
     }
     this.ready = Future.all(parts).mapEmpty();
+    this.ready.onComplete(ar -> started.countDown());
   }
 
   // ------------------------------------------------------------------------------------------- API
@@ -297,8 +317,14 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     safely(undoLog);
     safely(undoCloseHook);
     reporter.shutdown();
+    MessageConsumer<Object> c = reportConsumer;
+    if (c == null) {
+      // not registered yet: the registration task sees `closed` and unregisters at once
+      reportRegistered.tryFail("closed before start-up completed");
+      return Future.succeededFuture();
+    }
     try {
-      return reportConsumer.unregister().otherwiseEmpty();
+      return c.unregister().otherwiseEmpty();
     } catch (RuntimeException e) {
       return Future.succeededFuture();
     }
