@@ -1,11 +1,11 @@
 package dev.loopkit.blocking;
 
 import dev.loopkit.blocking.impl.ThreadSlot;
+import dev.loopkit.blocking.impl.VertxInternals;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.concurrent.Callable;
@@ -24,9 +24,17 @@ import java.util.concurrent.Callable;
  * BlockingAttribution.allow("legacy SDK has no async API, LOOP-12", () -> legacy.call());
  * }</pre>
  *
- * The hooks cost a few volatile writes per request and work whether or not a checker is running.
+ * The hooks cost a thread-local lookup and four plain (opaque) stores per request — no allocation, no
+ * fence: the route text is made from the request only when an incident needs it — and work whether or
+ * not a checker is running.
  */
 public final class BlockingAttribution {
+
+  /**
+   * The context each hook records when the thread's own cannot be read per incident (module path); on the
+   * class path the watchdog reads it from the stalled thread, so the hooks skip it.
+   */
+  private static final boolean CAPTURE_CONTEXT = !VertxInternals.contextReadable();
 
   private BlockingAttribution() {
   }
@@ -35,43 +43,50 @@ public final class BlockingAttribution {
   public static Handler<HttpServerRequest> requests(Handler<HttpServerRequest> next) {
     return req -> {
       ThreadSlot slot = ThreadSlot.current();
-      String prevRoute = slot.route();
+      Object prevRoute = slot.routeSource();
       String prevAddress = slot.address();
-      Context prevContext = slot.context();
-      slot.route(req.method().name() + " " + req.path());
+      Context prevContext = CAPTURE_CONTEXT ? slot.context() : null;
+      slot.route(req);
       slot.address(null);
-      slot.context(Vertx.currentContext());
+      if (CAPTURE_CONTEXT) {
+        slot.context(Vertx.currentContext());
+      }
       try {
         next.handle(req);
       } finally {
         slot.route(prevRoute);
         slot.address(prevAddress);
-        slot.context(prevContext);
+        if (CAPTURE_CONTEXT) {
+          slot.context(prevContext);
+        }
       }
     };
   }
 
   /**
    * @return a vertx-web handler to put first ({@code router.route().handler(...)}): blocking in the
-   * handlers that follow synchronously is attributed to {@code METHOD /path}
+   * handlers that follow synchronously is attributed to {@code METHOD /pattern} — the pattern of the route
+   * running when the loop blocked (e.g. {@code GET /items/:id}), or the normalised path when it has none
    */
   public static Handler<RoutingContext> routes() {
     return rc -> {
       ThreadSlot slot = ThreadSlot.current();
-      String prevRoute = slot.route();
+      Object prevRoute = slot.routeSource();
       String prevAddress = slot.address();
-      Context prevContext = slot.context();
-      Route route = rc.currentRoute();
-      String pattern = route == null ? null : route.getPath();
-      slot.route(rc.request().method().name() + " " + (pattern != null && !pattern.equals("/") ? pattern : rc.normalizedPath()));
+      Context prevContext = CAPTURE_CONTEXT ? slot.context() : null;
+      slot.route(rc);
       slot.address(null);
-      slot.context(Vertx.currentContext());
+      if (CAPTURE_CONTEXT) {
+        slot.context(Vertx.currentContext());
+      }
       try {
         rc.next();
       } finally {
         slot.route(prevRoute);
         slot.address(prevAddress);
-        slot.context(prevContext);
+        if (CAPTURE_CONTEXT) {
+          slot.context(prevContext);
+        }
       }
     };
   }

@@ -67,7 +67,22 @@ public final class BlockingCheckerOptions {
   }
 
   public BlockingCheckerOptions(BlockingCheckerOptions other) {
-    this(other.toJson());
+    // field by field (every value was validated by the setters or the JSON constructor): no JSON on the
+    // start-up path
+    this.thresholdMs = other.thresholdMs;
+    this.address = other.address;
+    this.reportAddress = other.reportAddress;
+    this.workerThresholdMs = other.workerThresholdMs;
+    this.heartbeatMs = other.heartbeatMs;
+    this.sampleIntervalMs = other.sampleIntervalMs;
+    this.strict = other.strict;
+    this.strictThresholdMs = other.strictThresholdMs;
+    this.maxStackDepth = other.maxStackDepth;
+    this.frameworkPackages = new ArrayList<>(other.frameworkPackages);
+    this.replaceVertxLog = other.replaceVertxLog;
+    this.logStacks = other.logStacks;
+    this.topCulprits = other.topCulprits;
+    this.recentIncidents = other.recentIncidents;
   }
 
   /**

@@ -76,7 +76,8 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   private final Map<String, long[]> strictLogged = new HashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Promise<Void> loopsReady = Promise.promise();
-  private final MessageConsumer<Object> reportConsumer;
+  private volatile MessageConsumer<Object> reportConsumer;
+  private final Promise<Void> reportRegistered = Promise.promise();
   private final Runnable undoLog;
   private final Runnable undoCloseHook;
   private final Future<Void> ready;
@@ -100,14 +101,34 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     this.watchdog = new Watchdog(vertx, analyzer, this, this.options.getThresholdMs(), this.options.getWorkerThresholdMs(),
       this.options.effectiveSampleIntervalMs(), this.options.getHeartbeatMs(), this.options.getMaxStackDepth());
     // JMX and Micrometer cost ~100 ms of class loading the first time: the reporter thread sets them up
-    // while the loops register, and before it handles any record
+    // before it handles any record, but only once the checker is ready — on 2 cores, loading them while
+    // start-up loads the checker's own classes (same jar, same CPUs) made start-up slower
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
     submit(() -> {
+      try {
+        started.await(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       meters = new BlockingMeters(Meters.registry(vertx));
       GcWatch g = new GcWatch();
       gc = g;
       watchdog.gc(g);
       if (!closed.get()) {
         g.listen(this::gcPause);
+      }
+    });
+    // the report consumer is registered on an event loop, in parallel with the rest of start-up (the first
+    // consumer of a Vert.x instance loads ~20 event-bus classes); ready() waits for it
+    vertx.runOnContext(v -> {
+      MessageConsumer<Object> c = vertx.eventBus().consumer(this.options.getReportAddress(),
+        Replies.guarded(this.options.getReportAddress(), this::serveReport));
+      reportConsumer = c;
+      if (closed.get()) {
+        c.unregister();
+        reportRegistered.tryComplete();
+      } else {
+        c.completion().onComplete(reportRegistered);
       }
     });
     if (VertxInternals.timingsDisabled()) {
@@ -122,9 +143,12 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
           try {
             Watched w = watchdog.addLoop(e);
             loopsById.put(w.threadId, w);
-            // meters are built off the loop and off start-up's critical path (Micrometer's first timer
-            // with percentiles costs ~100 ms of class loading)
-            submit(() -> w.lagTimer = meters.lag(w.name));
+            // the lag recorder (HdrHistogram) and the meters are built off the loop and off start-up's
+            // critical path (Micrometer's first timer with percentiles costs ~100 ms of class loading)
+            submit(() -> {
+              w.createLagRecorder();
+              w.lagTimer = meters.lag(w.name);
+            });
           } finally {
             if (pending.decrementAndGet() == 0) {
               loopsReady.tryComplete();
@@ -144,11 +168,9 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     installBusHook(vertx);
     this.undoLog = this.options.isReplaceVertxLog() ? VertxInternals.replaceBlockedThreadLog(vertx, this::isWatching) : () -> { };
     this.undoCloseHook = VertxInternals.addCloseHook(vertx, () -> close());
-    this.reportConsumer = vertx.eventBus().consumer(this.options.getReportAddress(),
-      Replies.guarded(this.options.getReportAddress(), this::serveReport));
     List<Future<?>> parts = new ArrayList<>();
     parts.add(loopsReady.future());
-    parts.add(reportConsumer.completion());
+    parts.add(reportRegistered.future());
     if (this.options.isStrict()) {
       Promise<Void> strictReady = Promise.promise();
       // a JVM without JFR degrades to the watchdog alone (StrictRecorder logged why); it does not stop start-up
@@ -156,6 +178,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       parts.add(strictReady.future());
     }
     this.ready = Future.all(parts).mapEmpty();
+    this.ready.onComplete(ar -> started.countDown());
   }
 
   // ------------------------------------------------------------------------------------------- API
@@ -294,8 +317,14 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     safely(undoLog);
     safely(undoCloseHook);
     reporter.shutdown();
+    MessageConsumer<Object> c = reportConsumer;
+    if (c == null) {
+      // not registered yet: the registration task sees `closed` and unregisters at once
+      reportRegistered.tryFail("closed before start-up completed");
+      return Future.succeededFuture();
+    }
     try {
-      return reportConsumer.unregister().otherwiseEmpty();
+      return c.unregister().otherwiseEmpty();
     } catch (RuntimeException e) {
       return Future.succeededFuture();
     }
@@ -396,6 +425,19 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
           Watchdog.jdwpLoaded() ? "a debugger (JDWP is loaded) suspended all threads" : "SIGSTOP, a VM operation or a frozen host");
       }
     });
+  }
+
+  @Override
+  public void periodic() {
+    // the heartbeats record lag into a wait-free HdrHistogram recorder on the loops; Micrometer's timers
+    // (percentile histograms with locks and auto-resizing) are fed here, on the reporter thread
+    if (reporter.getQueue().isEmpty()) {
+      submit(() -> {
+        for (Watched w : watchdog.loops) {
+          w.feedLagTimer();
+        }
+      });
+    }
   }
 
   @Override
@@ -591,8 +633,14 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   }
 
   private void logRecord(JsonObject record, boolean first) {
+    boolean warmUp = record.getBoolean("warmUp", false);
+    boolean framework = record.getJsonObject("culprit") == null;
     if (!first) {
-      LOG.info(IncidentText.endLine(record));
+      if (warmUp) {
+        LOG.debug(IncidentText.endLine(record));
+      } else {
+        LOG.info(IncidentText.endLine(record));
+      }
       return;
     }
     String line = IncidentText.line(record);
@@ -600,9 +648,16 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       LOG.info(line);
       return;
     }
-    if (record.getBoolean("classLoading", false)) {
-      // a first use loading classes (JVM warm-up, typically at start-up): worth knowing, not an alarm
-      LOG.info("{} (the loop was loading classes: JVM warm-up, so INFO rather than WARN)", line);
+    if (warmUp) {
+      // the JVM warming up (class loading/initialisation, call-site linking, or framework-only code during
+      // start-up): in the report and on the bus, but not an alarm — an application frame makes it INFO
+      String why = record.getBoolean("classLoading", false) ? "the loop was loading classes" : framework
+        ? "no application frame, during start-up" : "the loop was initialising classes or linking call sites";
+      if (framework) {
+        LOG.debug("{} ({}: JVM warm-up, nothing to fix)", line, why);
+      } else {
+        LOG.info("{} ({}: JVM warm-up, so INFO rather than WARN)", line, why);
+      }
       return;
     }
     Throwable stack = stackToLog(record);

@@ -41,6 +41,8 @@ final class Incident {
   long cpuAtLast = -1;
   boolean ongoingPublished;
   boolean suppressed;
+  /** Started during the checker's start-up window (see {@code Watchdog#STARTUP_WINDOW_NANOS}). */
+  boolean startupStall;
   Attribution attribution;
 
   Incident(Watched watched, long startNanos, long now) {
@@ -170,6 +172,10 @@ final class Incident {
     }
     if (startSample != null && StackAnalyzer.loadingClass(startSample.frames, startSample.culpritIndex)) {
       json.put("classLoading", true);
+    }
+    if (startSample != null && StackAnalyzer.warmingUp(startSample.frames, startSample.culpritIndex)
+      || culprit == null && startupStall) {
+      json.put("warmUp", true);
     }
     if (cpuAtFirst >= 0 && cpuAtLast >= cpuAtFirst && last != null && first != null && last.atNanos > first.atNanos) {
       json.put("cpuPercent", Math.min(100, Math.round(100.0 * (cpuAtLast - cpuAtFirst) / (last.atNanos - first.atNanos))));

@@ -138,6 +138,46 @@ public final class StackAnalyzer {
     return false;
   }
 
+  /**
+   * @return whether the frames between the top and the culprit (all of them when there is none) are the
+   * JVM warming up: loading or initialising a class ({@code <clinit>}), or linking a call site (lambda,
+   * string concatenation, method handles: {@code java.lang.invoke}). Work the application cannot change,
+   * done once per class or call site, typically at start-up or on a first request.
+   */
+  public static boolean warmingUp(List<StackFrame> frames, int culprit) {
+    if (loadingClass(frames, culprit)) {
+      return true;
+    }
+    int to = culprit < 0 ? frames.size() : culprit;
+    for (int i = 0; i < to; i++) {
+      StackFrame f = frames.get(i);
+      if (f.method().equals("<clinit>") || f.className().startsWith("java.lang.invoke.")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The checker's own tasks on an event loop (heartbeat, loop registration). */
+  static final String HEARTBEAT_CLASS = "dev.loopkit.blocking.impl.Watched$Heartbeat";
+
+  /**
+   * @return whether the stack has no application frame and is running the checker's own heartbeat: a
+   * stall there is the loop being starved or paused (a busy machine, a safepoint, JVM warm-up), never
+   * something the application did, and is not reported
+   */
+  static boolean ownHeartbeat(List<StackFrame> frames, int culprit) {
+    if (culprit >= 0) {
+      return false;
+    }
+    for (StackFrame f : frames) {
+      if (f.className().equals(HEARTBEAT_CLASS)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** @return the kind of block a JDK frame stands for, or {@code null} when it is not a blocking API */
   static BlockingKind kindOf(StackFrame f) {
     String c = f.className();

@@ -2,6 +2,9 @@ package dev.loopkit.blocking.impl;
 
 import io.netty.util.concurrent.FastThreadLocal;
 import io.vertx.core.Context;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
 
 import java.util.Collections;
 import java.util.Map;
@@ -35,7 +38,7 @@ public final class ThreadSlot {
     try {
       java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
       ADDRESS = l.findVarHandle(ThreadSlot.class, "address", String.class);
-      ROUTE = l.findVarHandle(ThreadSlot.class, "route", String.class);
+      ROUTE = l.findVarHandle(ThreadSlot.class, "route", Object.class);
       CONTEXT = l.findVarHandle(ThreadSlot.class, "context", Context.class);
       ALLOW = l.findVarHandle(ThreadSlot.class, "allowReason", String.class);
     } catch (ReflectiveOperationException e) {
@@ -44,7 +47,8 @@ public final class ThreadSlot {
   }
 
   private String address;
-  private String route;
+  /** A String, or the request ({@code HttpServerRequest}/{@code RoutingContext}) the route is read from per incident. */
+  private Object route;
   private Context context;
   private String allowReason;
 
@@ -57,13 +61,66 @@ public final class ThreadSlot {
     ADDRESS.setOpaque(this, value);
   }
 
-  /** @return the HTTP method and path/route being handled, or {@code null} */
+  /**
+   * @return the HTTP method and path/route being handled, or {@code null}. The hooks store the request
+   * object itself (no allocation per request); the text is made here, once per incident, by the watchdog
+   * while the thread is stalled — from fields Vert.x sets before calling the handler, with no lock taken.
+   */
   public String route() {
-    return (String) ROUTE.getOpaque(this);
+    Object r = ROUTE.getOpaque(this);
+    if (r == null || r instanceof String) {
+      return (String) r;
+    }
+    try {
+      if (r instanceof RoutingContext) {
+        RoutingContext rc = (RoutingContext) r;
+        Route current = rc.currentRoute();
+        String pattern = current == null ? null : current.getPath();
+        return rc.request().method().name() + " " + (pattern != null && !pattern.equals("/") ? pattern : pathOf(rc.request().uri()));
+      }
+      if (r instanceof HttpServerRequest) {
+        HttpServerRequest req = (HttpServerRequest) r;
+        return req.method().name() + " " + pathOf(req.uri());
+      }
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return String.valueOf(r);
   }
 
-  public void route(String value) {
+  /** @return what {@link #route(Object)} stored (to restore it after a nested hook) */
+  public Object routeSource() {
+    return ROUTE.getOpaque(this);
+  }
+
+  /** @param value the route text, or the {@code HttpServerRequest}/{@code RoutingContext} to read it from */
+  public void route(Object value) {
     ROUTE.setOpaque(this, value);
+  }
+
+  /** @return the path of a request URI: no query or fragment, no scheme/authority in absolute form */
+  static String pathOf(String uri) {
+    if (uri == null) {
+      return null;
+    }
+    int from = 0;
+    int scheme = uri.indexOf("://");
+    if (scheme > 0 && scheme < uri.indexOf('/') + 1) {
+      int slash = uri.indexOf('/', scheme + 3);
+      if (slash < 0) {
+        return "/";
+      }
+      from = slash;
+    }
+    int end = uri.length();
+    for (int i = from; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c == '?' || c == '#') {
+        end = i;
+        break;
+      }
+    }
+    return uri.substring(from, end);
   }
 
   /** @return the context captured by the hook that set the address or route (when the thread's own is unreadable) */

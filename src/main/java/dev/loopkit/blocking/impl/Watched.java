@@ -4,8 +4,11 @@ import io.micrometer.core.instrument.Timer;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 import org.HdrHistogram.Recorder;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,26 +28,41 @@ final class Watched {
   final long sampleFromNanos;
   final long sampleIntervalNanos;
 
-  // --- heartbeat (loops only): written on the loop, read by the watchdog
-  volatile long lastBeatNanos;
-  private final Recorder lagRecorder;
+  // --- heartbeat (loops only): written on the loop, read by the watchdog and the reporter
+  /** System.nanoTime() of the last heartbeat: release store on the loop (no fence on x86), acquire load. */
+  private long lastBeat;
+  /** Set once by the reporter thread (HdrHistogram is loaded off start-up's critical path); null until then. */
+  private volatile Recorder lagRecorder;
   private Histogram lagInterval;
   private Histogram lagTotal;
+  /** Lag recorded since the meters were last fed (guarded by this). */
+  private Histogram lagForMeters;
   Timer lagTimer;
   private volatile ScheduledFuture<?> beat;
-  private volatile boolean beating;
 
   // --- tracking (watchdog thread only)
   Incident incident;
   boolean idleAtLastTick = true;
   /** A heartbeat due time already found to be starvation of an idle loop (not re-sampled every tick). */
   long idleDue;
+  /** The start of a task found to be the checker's own heartbeat stalled (not reported, not re-sampled). */
+  long ownStart;
 
   // --- statistics (guarded by this)
   long incidents;
   long blockedNanos;
   long nearMisses;
   long longestNanos;
+
+  private static final VarHandle LAST_BEAT;
+
+  static {
+    try {
+      LAST_BEAT = MethodHandles.lookup().findVarHandle(Watched.class, "lastBeat", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   @SuppressWarnings("deprecation")
   Watched(Thread thread, boolean loop, long thresholdNanos, long sampleIntervalNanos) {
@@ -55,61 +73,105 @@ final class Watched {
     this.thresholdNanos = thresholdNanos;
     this.sampleFromNanos = loop ? thresholdNanos / 2 : thresholdNanos;
     this.sampleIntervalNanos = sampleIntervalNanos;
-    this.lagRecorder = loop ? new Recorder(MAX_LAG_MICROS, 2) : null;
-    this.lastBeatNanos = System.nanoTime();
+    LAST_BEAT.setRelease(this, System.nanoTime());
   }
 
-  /** Starts the heartbeat on {@code loop}; runs on that loop's thread. */
+  /** @return System.nanoTime() of the loop's last heartbeat */
+  long lastBeatNanos() {
+    return (long) LAST_BEAT.getAcquire(this);
+  }
+
+  /**
+   * Starts the heartbeat on {@code executor}; runs on that loop's thread. One Netty task rescheduled with a
+   * fixed delay (no allocation per beat); each beat is a release store and, once the reporter thread has
+   * created it, one wait-free HdrHistogram record — nothing on the loop touches Micrometer.
+   */
   void startHeartbeat(EventExecutor executor, long periodNanos) {
-    beating = true;
-    Runnable[] task = new Runnable[1];
-    long[] due = {System.nanoTime() + periodNanos};
-    task[0] = () -> {
-      if (!beating) {
-        return;
-      }
+    LAST_BEAT.setRelease(this, System.nanoTime());
+    beat = executor.scheduleWithFixedDelay(new Heartbeat(this, periodNanos), periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Creates the lag recorder (reporter thread): heartbeats record into it from then on. */
+  void createLagRecorder() {
+    if (loop && lagRecorder == null) {
+      lagRecorder = new Recorder(MAX_LAG_MICROS, 2);
+    }
+  }
+
+  /** The heartbeat task; a named class so that the checker recognises its own frames on a stalled loop. */
+  static final class Heartbeat implements Runnable {
+    private final Watched w;
+    private final long periodNanos;
+
+    Heartbeat(Watched w, long periodNanos) {
+      this.w = w;
+      this.periodNanos = periodNanos;
+    }
+
+    @Override
+    public void run() {
       long now = System.nanoTime();
-      long lag = Math.max(0, now - due[0]);
-      lastBeatNanos = now;
-      lagRecorder.recordValue(Math.min(MAX_LAG_MICROS, lag / 1_000));
-      Timer t = lagTimer;
-      if (t != null) {
-        t.record(lag, TimeUnit.NANOSECONDS);
+      long lag = now - (long) LAST_BEAT.getOpaque(w) - periodNanos;
+      LAST_BEAT.setRelease(w, now);
+      Recorder r = w.lagRecorder;
+      if (r != null) {
+        r.recordValue(lag <= 0 ? 0 : Math.min(MAX_LAG_MICROS, lag / 1_000));
       }
-      due[0] = now + periodNanos;
-      try {
-        beat = executor.schedule(task[0], periodNanos, TimeUnit.NANOSECONDS);
-      } catch (RuntimeException e) {
-        beating = false;
-      }
-    };
-    lastBeatNanos = System.nanoTime();
-    beat = executor.schedule(task[0], periodNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   void stopHeartbeat() {
-    beating = false;
     ScheduledFuture<?> b = beat;
     if (b != null) {
       b.cancel(false);
     }
   }
 
-  /** @return the cumulative lag histogram (microseconds), optionally resetting it afterwards */
-  synchronized Histogram lag(boolean reset) {
-    if (lagRecorder == null) {
-      return new Histogram(MAX_LAG_MICROS, 2);
+  /** Moves what the heartbeat recorded since the last call into the totals (callers hold the lock). */
+  private void drain() {
+    Recorder r = lagRecorder;
+    if (r == null) {
+      return;
     }
-    lagInterval = lagRecorder.getIntervalHistogram(lagInterval);
+    lagInterval = r.getIntervalHistogram(lagInterval);
     if (lagTotal == null) {
       lagTotal = new Histogram(MAX_LAG_MICROS, 2);
+      lagForMeters = new Histogram(MAX_LAG_MICROS, 2);
     }
     lagTotal.add(lagInterval);
+    lagForMeters.add(lagInterval);
+  }
+
+  /** @return the cumulative lag histogram (microseconds), optionally resetting it afterwards */
+  synchronized Histogram lag(boolean reset) {
+    drain();
+    if (lagTotal == null) {
+      return new Histogram(MAX_LAG_MICROS, 2);
+    }
     Histogram copy = lagTotal.copy();
     if (reset) {
       lagTotal.reset();
     }
     return copy;
+  }
+
+  /**
+   * Feeds the lag recorded since the last call into the Micrometer timer (reporter thread, about once a
+   * second): the loop itself never records into Micrometer's percentile histograms.
+   */
+  synchronized void feedLagTimer() {
+    Timer t = lagTimer;
+    drain();
+    if (t == null || lagForMeters == null || lagForMeters.getTotalCount() == 0) {
+      return;
+    }
+    for (HistogramIterationValue v : lagForMeters.recordedValues()) {
+      long micros = v.getValueIteratedTo();
+      for (long i = 0; i < v.getCountAtValueIteratedTo(); i++) {
+        t.record(micros, TimeUnit.MICROSECONDS);
+      }
+    }
+    lagForMeters.reset();
   }
 
   synchronized void resetStats() {
