@@ -53,7 +53,7 @@ fi
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "# fetch benchmarks $(date -u +%FT%TZ) host=$(hostname) cpus=$(nproc) java=$(java -version 2>&1 | head -1 | tr -d '"') node=$(node --version) load=$(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# loopkit peer: java $LOOPKIT_JAVA_OPTS -cp $(basename "$JAR") $PEER (one call of N urls, concurrency C, over the event bus)"
+echo "# loopkit peer: bench/loopkit-peer.sh = java $LOOPKIT_JAVA_OPTS -cp $(basename "$JAR") $PEER (one call of N urls, concurrency C, over the event bus; CDS ${LOOPKIT_CDS:-off})"
 
 upstream_up() { "$PEERS_DIR/upstream.sh" stop "$PORT" >/dev/null 2>&1; "$PEERS_DIR/upstream.sh" "$PORT" >&2; }
 upstream_down() { "$PEERS_DIR/upstream.sh" stop "$PORT" >/dev/null 2>&1; }
@@ -63,7 +63,9 @@ for part in $PARTS; do
   case "$part" in
     peers)
       log "1. peers (REPS=$REPS)"
-      (cd "$PEERS_DIR" && PORT="$PORT" REPS="$REPS" EXTRA_PEER_CMD="java $LOOPKIT_JAVA_OPTS -cp $JAR $PEER" ./run_peers.sh) \
+      # the peer command is bench/loopkit-peer.sh (the same java command; LOOPKIT_CDS=auto adds a CDS archive)
+      (cd "$PEERS_DIR" && PORT="$PORT" REPS="$REPS" LOOPKIT_JAR="$JAR" LOOPKIT_JAVA_OPTS="$LOOPKIT_JAVA_OPTS" \
+        EXTRA_PEER_CMD="$ROOT/bench/loopkit-peer.sh" ./run_peers.sh) \
         | tee "$OUT/peers.txt"
       ;;
     warm)

@@ -41,6 +41,9 @@ import java.util.concurrent.TimeUnit;
  *   {@code eventLoops} option (default 2: connections spread over both loops); {@code -Dpipelining=true};
  *   {@code -Dnative=true}: Netty's epoll transport (needs netty-transport-native-epoll on the class path).</li>
  * </ul>
+ * The line ends with {@code cpu_ms=}: the process's CPU time (all threads, JIT compiler included) during the
+ * measured call — steadier than wall time on a shared machine when comparing JVM flags. {@code -DthreadCpu=true}
+ * also prints each thread's CPU time (whole process life) to stderr.
  * The limits are raised to fit the run: maxInFlight/maxPerHost = C, maxRequestsPerCall = max(N, WARMUP).
  */
 public final class FetchPeer {
@@ -52,6 +55,12 @@ public final class FetchPeer {
       System.err.println("usage: FetchPeer URL_TEMPLATE N C TIMEOUT_MS [WARMUP]");
       System.exit(2);
     }
+    System.out.println(run(args, false));
+    System.exit(0);
+  }
+
+  /** Runs one measurement and returns the peer line; {@code close}: close the Vert.x instance first. */
+  static String run(String[] args, boolean close) throws Exception {
     String tpl = args[0];
     int n = Integer.parseInt(args[1]);
     int c = Integer.parseInt(args[2]);
@@ -60,12 +69,10 @@ public final class FetchPeer {
     URI probe = URI.create(tpl.replace("{n}", "0"));
     String host = probe.getHost();
     if (!LOOPBACK.contains(host)) {
-      System.err.println("refusing non-loopback host " + host);
-      System.exit(2);
+      throw new IllegalArgumentException("refusing non-loopback host " + host);
     }
     if (n <= 0 || c <= 0 || timeoutMs <= 0 || warmup < 0) {
-      System.err.println("N, C, TIMEOUT_MS must be > 0");
-      System.exit(2);
+      throw new IllegalArgumentException("N, C, TIMEOUT_MS must be > 0");
     }
     String path = System.getProperty("path", "bus");
     int loops = Integer.getInteger("eventLoops", 2);
@@ -116,24 +123,39 @@ public final class FetchPeer {
         return out;
       };
     } else {
-      System.err.println("-Dpath must be bus or engine");
-      System.exit(2);
-      return;
+      throw new IllegalArgumentException("-Dpath must be bus or engine");
     }
 
     if (warmup > 0) {
       runner.run(urls(tpl, 0, warmup), c);
     }
     List<String> urls = urls(tpl, warmup, n);
+    com.sun.management.OperatingSystemMXBean os =
+      (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    long cpu0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
     long[] latUs = runner.run(urls, c);
     double wallMs = (System.nanoTime() - t0) / 1e6;
+    double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6;
+    if (Boolean.getBoolean("threadCpu")) { // where the CPU went, per thread (whole process life)
+      java.lang.management.ThreadMXBean tm = java.lang.management.ManagementFactory.getThreadMXBean();
+      for (java.lang.management.ThreadInfo ti : tm.getThreadInfo(tm.getAllThreadIds())) {
+        if (ti != null) {
+          long t = tm.getThreadCpuTime(ti.getThreadId());
+          if (t > 10_000_000L) {
+            System.err.printf(Locale.ROOT, "thread-cpu %-40s %6.0f ms%n", ti.getThreadName(), t / 1e6);
+          }
+        }
+      }
+    }
     long[] okLat = Arrays.stream(latUs).filter(v -> v >= 0).sorted().toArray();
     int ok = okLat.length;
     String name = path.equals("engine") ? "loopkit-engine" : "loopkit";
-    System.out.println(String.format(Locale.ROOT, "peer=%s n=%d ok=%d failed=%d wall_ms=%.0f rps=%.0f p50_ms=%.2f p99_ms=%.2f",
-      name, n, ok, n - ok, wallMs, ok / (wallMs / 1000.0), pct(okLat, 50), pct(okLat, 99)));
-    System.exit(0);
+    if (close) {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+    return String.format(Locale.ROOT, "peer=%s n=%d ok=%d failed=%d wall_ms=%.0f rps=%.0f p50_ms=%.2f p99_ms=%.2f cpu_ms=%.0f",
+      name, n, ok, n - ok, wallMs, ok / (wallMs / 1000.0), pct(okLat, 50), pct(okLat, 99), cpuMs);
   }
 
   private interface Runner {
