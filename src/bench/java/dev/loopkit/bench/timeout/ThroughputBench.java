@@ -2,6 +2,7 @@ package dev.loopkit.bench.timeout;
 
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.bus.BusRequest;
+import dev.loopkit.timeout.RouteGuard;
 import dev.loopkit.timeout.RouteOptions;
 import dev.loopkit.timeout.TimeoutOptions;
 import dev.loopkit.timeout.TimeoutVerticle;
@@ -18,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  * Throughput of a guarded hop (caller → TimeoutVerticle route → target) against a direct request
  * (caller → target), closed loop, for three targets: {@code echo} (replies at once: the guard's overhead
  * at its worst), {@code cpu} (about 50 µs of work per request), {@code wait} (replies after a 2 ms timer).
+ * A fourth variant calls the target through an in-process {@link RouteGuard} (the same guard used as a
+ * library by the caller: no extra hop).
  *
  * <p>Usage: {@code ThroughputBench [concurrency=128] [seconds=3] [instances=2]}
  */
@@ -45,6 +48,9 @@ public final class ThroughputBench {
         double[] direct = new double[ROUNDS];
         double[] scoped = new double[ROUNDS];
         double[] guarded = new double[ROUNDS];
+        double[] inProcess = new double[ROUNDS];
+        RouteGuard guard = RouteGuard.create(vertx, new RouteOptions().setAddress("bench." + t + ".inprocess")
+          .setTarget(target).setTimeoutMs(5_000));
         for (int r = 0; r < ROUNDS; r++) {
           direct[r] = measure(vertx, concurrency, seconds,
             () -> vertx.eventBus().request(target, body, new DeliveryOptions().setSendTimeout(5_000)));
@@ -54,11 +60,17 @@ public final class ThroughputBench {
           });
           guarded[r] = measure(vertx, concurrency, seconds,
             () -> vertx.eventBus().request(target + ".guarded", body, new DeliveryOptions().setSendTimeout(10_000)));
+          inProcess[r] = measure(vertx, concurrency, seconds, () -> {
+            CancelScope scope = CancelScope.create(vertx);
+            return guard.call(scope, body).onComplete(ar -> scope.close());
+          });
         }
+        guard.close().await(10, TimeUnit.SECONDS);
         double d = median(direct);
         double g = median(guarded);
-        System.out.println(BenchSupport.fmt("%-5s direct %8.0f/s   BusRequest+scope %8.0f/s   guarded %8.0f/s   guarded/direct %.2f×",
-          t, d, median(scoped), g, g / d));
+        double ip = median(inProcess);
+        System.out.println(BenchSupport.fmt("%-5s direct %8.0f/s   BusRequest+scope %8.0f/s   guarded %8.0f/s   guarded/direct %.2f×"
+          + "   in-process RouteGuard %8.0f/s (%.2f×)", t, d, median(scoped), g, g / d, ip, ip / d));
       }
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);

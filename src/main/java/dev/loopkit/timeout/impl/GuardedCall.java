@@ -54,7 +54,8 @@ final class GuardedCall<T> {
   private final HedgeOptions hedge;
   private Registration scopeRegistration = Registration.NONE;
   private long budgetMs;
-  private final String budgetSource;
+  /** The caller's budget in ms when it is shorter than the route's timeoutMs, else -1 (for the 504's message). */
+  private final long callerBudgetMs;
   private int sent;
   private int extraCopies;
   private int hedgeGeneration;
@@ -78,9 +79,7 @@ final class GuardedCall<T> {
     // (TimeoutVerticle's Budget.serve) still reads as the route's deadline
     long callerNanos = caller.deadline().remainingNanos();
     long callerMs = callerNanos == Long.MAX_VALUE ? Long.MAX_VALUE : (callerNanos + 999_999) / 1_000_000;
-    this.budgetSource = callerMs < o.getTimeoutMs() - 1
-      ? "the caller's budget of " + callerMs + " ms"
-      : "the route's timeoutMs of " + o.getTimeoutMs() + " ms";
+    this.callerBudgetMs = callerMs < o.getTimeoutMs() - 1 ? callerMs : -1;
     this.scope = caller.childWithTimeout(o.getTimeoutMs());
     this.body = body;
     this.base = base;
@@ -299,11 +298,17 @@ final class GuardedCall<T> {
       long lateMicros = Math.max(0, (System.nanoTime() - scope.deadline().nanoTime()) / 1_000);
       guard.stats.deadlineLate(lateMicros);
       finish(null, new CallDeadlineExceeded("'" + guard.address + "' → '" + guard.target
-        + "': no reply within " + budgetSource + " (" + sent + " attempt" + (sent == 1 ? "" : "s")
+        + "': no reply within " + budgetSource() + " (" + sent + " attempt" + (sent == 1 ? "" : "s")
         + (lastFailure != null ? "; last failure: " + lastFailure.getMessage() : "") + ")", reason));
     } else {
       finish(null, reason);
     }
+  }
+
+  private String budgetSource() {
+    return callerBudgetMs >= 0
+      ? "the caller's budget of " + callerBudgetMs + " ms"
+      : "the route's timeoutMs of " + o.getTimeoutMs() + " ms";
   }
 
   /** Ends the call: answers it, abandons what is still in flight, cancels timers. Idempotent. */
