@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs the blocking checker's benchmarks; prints the numbers (results: docs/bench-blocking.md).
+# Builds and runs the blocking checker's benchmarks; prints the numbers (results: BENCHMARKS.md).
 #   bench/blocking.sh            full run (~3 min)
 #   QUICK=1 bench/blocking.sh    a short smoke run
 # Needs: a JDK, Maven, wrk (apt-get install wrk) for the HTTP loopback load. Servers bind 127.0.0.1 only;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fetch benchmarks, in one run (results: docs/bench-fetch.md):
+# The fetch benchmarks, in one run (results: BENCHMARKS.md):
 #   1. peers:     loopkit beside Python aiohttp, Node fetch, Node undici and Java HttpClient on the same nginx
 #                 upstream (../shared/bench/peers/run_peers.sh with EXTRA_PEER_CMD), scenarios
 #                 N=20000/C=256/no delay and N=2000/C=2000/1 s delay, REPS runs each, cold (WARMUP=0).
@@ -33,7 +33,7 @@ PEERS_SRC="${PEERS_SRC:-$ROOT/../shared/bench/peers}"
 PEERS_DIR="${PEERS_DIR:-/tmp/loopkit-fetch-peers}"
 JAR="$ROOT/target/loopkit-0.1.0-SNAPSHOT-fat.jar"
 # C1 only and the serial collector: this peer is a short-lived CLI on 2 shared cores, where C2's compile
-# threads and G1's concurrent threads take CPU from the run itself (see docs/bench-fetch.md for both).
+# threads and G1's concurrent threads take CPU from the run itself (see BENCHMARKS.md for both).
 LOOPKIT_JAVA_OPTS="${LOOPKIT_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
 OUT="$(mktemp -d /tmp/loopkit-bench-fetch.XXXXXX)"
 PEER="dev.loopkit.bench.fetch.FetchPeer"

@@ -7,7 +7,7 @@
 # against an in-process demo upstream (FetchPeerTraining: never the benchmark's upstream) and reused until the
 # jar changes; its cost is not part of any measurement. Off by default: measured interleaved on this 2-core VM
 # it made no difference beyond the noise (the cold cost is interpretation and JIT, not class loading;
-# docs/bench-fetch.md).
+# BENCHMARKS.md).
 #
 # Env: LOOPKIT_JAR (target/loopkit-0.1.0-SNAPSHOT-fat.jar, built with -Pbench), LOOPKIT_CDS ("off" (default),
 # "auto" = the .jsa next to the jar, or the archive's path), LOOPKIT_JAVA_OPTS (default below).
@@ -16,7 +16,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 JAR="${LOOPKIT_JAR:-$ROOT/target/loopkit-0.1.0-SNAPSHOT-fat.jar}"
 [[ -f "$JAR" ]] || { echo "missing $JAR: run mvn -B -q -Pbench package -DskipTests" >&2; exit 1; }
 # C1 only and the serial collector: C2's compiler threads and G1's concurrent threads take the CPU a cold
-# run on 2 shared cores needs (docs/bench-fetch.md).
+# run on 2 shared cores needs (BENCHMARKS.md).
 read -r -a OPTS <<< "${LOOPKIT_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
 CDS="${LOOPKIT_CDS:-off}"
 [[ "$CDS" == auto ]] && CDS="${JAR%.jar}.jsa"

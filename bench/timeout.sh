@@ -5,7 +5,7 @@
 #   3. downstream work wasted after the caller's deadline, with and without propagation (goal: ~0 with it)
 #   4. hedging against a long tail: latency and the measured extra load under the retry budget
 # Everything runs in one JVM per program on 127.0.0.1 (event bus only, no sockets), bounded in count and time.
-# Results and their reading: docs/bench-timeout.md. Run it alone on the machine if you can:
+# Results and their reading: BENCHMARKS.md. Run it alone on the machine if you can:
 #   flock /tmp/loopkit-bench.lock bench/timeout.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

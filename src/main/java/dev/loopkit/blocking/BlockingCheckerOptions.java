@@ -211,7 +211,7 @@ public final class BlockingCheckerOptions {
 
   /**
    * @param strict flag blocking calls on event loops even when short, with JFR event streaming (costs a
-   * JFR recording: meant for tests and staging; see docs/blocking.md)
+   * JFR recording: meant for tests and staging; see the README, Blocking checker)
    */
   public BlockingCheckerOptions setStrict(boolean strict) {
     this.strict = strict;

@@ -12,6 +12,6 @@
  *   {@link dev.loopkit.fetch.FetchResult}, {@link dev.loopkit.fetch.FetchMode},
  *   {@link dev.loopkit.fetch.FetchErrorCode}: the request/reply contract.</li>
  * </ul>
- * Machinery (limiter, exchanges, host rules, URL parsing) lives in {@code impl}. See docs/fetch.md.
+ * Machinery (limiter, exchanges, host rules, URL parsing) lives in {@code impl}. See the README, section Concurrent fetch.
  */
 package dev.loopkit.fetch;

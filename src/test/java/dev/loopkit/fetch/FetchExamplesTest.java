@@ -21,10 +21,10 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The snippets quoted in docs/fetch.md, compiled and run against the demo upstream. */
+/** The snippets quoted in the README (Concurrent fetch), compiled and run against the demo upstream. */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
-@DisplayName("docs/fetch.md examples")
+@DisplayName("README fetch examples")
 class FetchExamplesTest {
 
   private DemoUpstreamVerticle up;
