@@ -76,6 +76,25 @@ class RuntimeDetectionTest {
   }
 
   /** A verticle whose consumers and timers block on purpose. */
+  /** The line of {@code Nap.sleep(400)} in Blocker's {@code blocker.timer} handler (marked there). */
+  static final int NAP_IN_TIMER_LINE = markedLine("// NAP_IN_TIMER_LINE");
+
+  /** @return the 1-based line of this source file that ends with {@code marker} */
+  private static int markedLine(String marker) {
+    try {
+      List<String> lines = java.nio.file.Files.readAllLines(
+        java.nio.file.Path.of("src/test/java/dev/loopkit/blocking/RuntimeDetectionTest.java"));
+      for (int i = 0; i < lines.size(); i++) {
+        if (lines.get(i).endsWith(marker) && !lines.get(i).contains("\"")) {
+          return i + 1;
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    throw new IllegalStateException("no line ends with " + marker);
+  }
+
   static class Blocker extends VerticleBase {
     static final AtomicBoolean RETURNED = new AtomicBoolean();
 
@@ -89,7 +108,7 @@ class RuntimeDetectionTest {
       vertx.eventBus().consumer("blocker.timer", m -> {
         vertx.setTimer(1, t -> {
           RETURNED.set(false);
-          Nap.sleep(400);
+          Nap.sleep(400); // NAP_IN_TIMER_LINE
           RETURNED.set(true);
         });
         m.reply("armed");
@@ -161,17 +180,21 @@ class RuntimeDetectionTest {
     assertThat(returnedAtReport.get()).as("the handler had not returned when the ongoing record came").isFalse();
     assertThat(live.durationMs()).isBetween(100L, 399L);
     assertThat(done.durationMs()).isGreaterThanOrEqualTo(350L);
-    assertThat(done.culprit().method()).isEqualTo("lambda$start$1");
-    assertThat(done.timer()).isEqualTo(Blocker.class.getName() + ".lambda$start$1");
+    // the timer lambda in Blocker.start (javac 17 and 25 number lambdas differently: match the shape, then
+    // use the exact name everywhere else)
+    String timerLambda = done.culprit().method();
+    assertThat(timerLambda).matches("lambda\\$start\\$\\d+");
+    assertThat(done.culprit().line()).isEqualTo(NAP_IN_TIMER_LINE);
+    assertThat(done.timer()).isEqualTo(Blocker.class.getName() + "." + timerLambda);
     assertThat(done.verticle()).isEqualTo(Blocker.class.getName());
     assertThat(done.deploymentId()).isEqualTo(id);
     assertThat(done.kind()).isEqualTo(BlockingKind.SLEEP);
-    assertThat(done.summary()).contains("in timer handler " + Blocker.class.getName() + ".lambda$start$1");
+    assertThat(done.summary()).contains("in timer handler " + Blocker.class.getName() + "." + timerLambda);
     get(checker.drain());
     assertThat(recorded.matching(i -> live.id().equals(i.id()))).hasSize(2);
     JsonObject report = checker.report();
     assertThat(report.getJsonObject("totals").getLong("incidents")).isEqualTo(1);
-    assertThat(report.getJsonArray("topCulprits").getJsonObject(0).getString("frame")).contains("lambda$start$1");
+    assertThat(report.getJsonArray("topCulprits").getJsonObject(0).getString("frame")).contains(timerLambda);
     assertThat(report.getJsonArray("topCulprits").getJsonObject(0).getLong("maxMs")).isGreaterThanOrEqualTo(350L);
   }
 
@@ -236,8 +259,12 @@ class RuntimeDetectionTest {
   void listener_failures_are_contained(Vertx vertx) throws Exception {
     BlockingChecker c = start(vertx, options(50));
     AtomicInteger thrown = new AtomicInteger();
+    AtomicInteger sleepRecords = new AtomicInteger();
     c.onIncident(i -> {
       thrown.incrementAndGet();
+      if ("blocker.sleep".equals(i.address())) {
+        sleepRecords.incrementAndGet();
+      }
       throw new IllegalStateException("listener bug");
     });
     get(vertx.deployVerticle(new Blocker()));
@@ -247,8 +274,9 @@ class RuntimeDetectionTest {
     get(c.drain());
     assertThat(recorded.matching(i -> "blocker.sleep".equals(i.address()) && !i.ongoing())).hasSize(2);
     // every record reached the throwing listener too (2 incidents: ongoing + final each, or final only on a
-    // starved machine), and each throw was counted
-    assertThat(thrown.get()).isBetween(2, 4);
+    // starved machine; other records, e.g. a class-loading stall while deploying, may come too), and each
+    // throw was counted
+    assertThat(sleepRecords.get()).isBetween(2, 4);
     assertThat(c.report().getJsonObject("totals").getLong("sinkErrors")).isEqualTo(thrown.get());
   }
 

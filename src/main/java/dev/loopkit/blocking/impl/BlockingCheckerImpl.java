@@ -585,29 +585,25 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       return;
     }
     try {
-      reporter.execute(() -> {
-        try {
-          r.run();
-        } catch (Throwable t) {
-          synchronized (stats) {
-            stats.sinkErrors++;
-          }
-          logError("delivering a blocking record failed with {} — the checker keeps running", t);
-        }
-      });
+      reporter.execute(() -> contained(r, "delivering a blocking record failed with {} — the checker keeps running"));
     } catch (RejectedExecutionException e) {
       // closed
     }
   }
 
   private void step(Runnable r) {
+    contained(r, "a blocking-checker sink (log/meters) threw {} — contained; the checker keeps running");
+  }
+
+  /** Runs {@code r}; a throwable is counted as a sink error and logged with {@code message}, never rethrown. */
+  private void contained(Runnable r, String message) {
     try {
       r.run();
     } catch (Throwable t) {
       synchronized (stats) {
         stats.sinkErrors++;
       }
-      logError("a blocking-checker sink (log/meters) threw {} — contained; the checker keeps running", t);
+      logError(message, t);
     }
   }
 
