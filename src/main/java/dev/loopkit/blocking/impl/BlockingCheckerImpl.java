@@ -367,8 +367,11 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     Watched w = incident.watched;
     boolean first = ongoing || !incident.ongoingPublished;
     long startMs = incident.startEpochMs;
+    // the wall-clock span, JVM pauses included (durationNanos leaves them out): strict findings are matched
+    // against it by their JFR timestamps
+    long wallEndMs = ongoing ? -1 : startMs + (durationNanos + incident.pauseNanos) / 1_000_000;
     submit(() -> {
-      rememberRuntime(w.threadId, record.getString("id"), startMs, ongoing ? -1 : startMs + durationNanos / 1_000_000);
+      rememberRuntime(w.threadId, record.getString("id"), startMs, wallEndMs);
       if (first) {
         stats.incidentStarted(record, w);
       }
