@@ -3,6 +3,7 @@ package dev.loopkit.blocking;
 import dev.loopkit.blocking.impl.StackAnalyzer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -173,7 +174,7 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
       .setStrict(config == null || config.strict())
       .setRecentIncidents(0);
     BlockingChecker checker = BlockingChecker.create(vertx, options);
-    Watch watch = new Watch(vertx, checker);
+    Watch watch = new Watch(vertx, checker, options);
     watch.current = window(ec);
     checker.onIncident(watch::onRecord);
     await(checker.ready(), 15_000, "the blocking checker did not start");
@@ -357,11 +358,15 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
   static final class Watch {
     final Vertx vertx;
     final BlockingChecker checker;
+    final BlockingCheckerOptions options;
+    final StackAnalyzer analyzer;
     volatile TestWindow current;
 
-    Watch(Vertx vertx, BlockingChecker checker) {
+    Watch(Vertx vertx, BlockingChecker checker, BlockingCheckerOptions options) {
       this.vertx = vertx;
       this.checker = checker;
+      this.options = options;
+      this.analyzer = new StackAnalyzer(options.getFrameworkPackages());
     }
 
     void onRecord(BlockingIncident i) {
@@ -376,9 +381,73 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
       VertxTestContext tc = w.testContext;
       if (tc != null && !i.isStrict() && excused(i, w) == null && !tc.completed()) {
         tc.failNow(failure(List.of(i)));
+      } else if (i.ongoing() && !i.isStrict() && i.culprit() == null && i.kind() != BlockingKind.GC
+        && i.allowed() == null && w.allowReason == null) {
+        // The stall began in framework or JVM code (so the ongoing record names no application frame and
+        // is excused); if it goes on, look again: a test whose handler then blocks (e.g. a self-deadlocking
+        // get()) must fail fast with that frame, not at the test's timeout.
+        FOLLOW_UPS.schedule(() -> lookAgain(i, w, 1), options.getThresholdMs(), TimeUnit.MILLISECONDS);
       }
     }
+
+    /** Still blocked in the same incident? Then sample the loop's stack and fail the test if code of the test's own is on it. */
+    private void lookAgain(BlockingIncident ongoing, TestWindow w, int attempt) {
+      VertxTestContext tc = w.testContext;
+      if (w.closed || current != w || tc == null || tc.completed() || ended(ongoing, w)) {
+        return;
+      }
+      for (Thread t : Thread.getAllStackTraces().keySet()) {
+        if (!t.getName().equals(ongoing.thread()) || !checker.isWatching(t)) {
+          continue;
+        }
+        List<StackFrame> frames = new ArrayList<>();
+        for (StackTraceElement e : t.getStackTrace()) {
+          frames.add(StackFrame.of(e));
+        }
+        int culprit = analyzer.culpritIndex(frames);
+        if (culprit >= 0 && !StackAnalyzer.loadingClass(frames, culprit) && !ended(ongoing, w)) {
+          long elapsedMs = Math.max(ongoing.durationMs(), java.time.Duration.between(
+            java.time.Instant.parse(ongoing.toJson().getString("startedAt")), java.time.Instant.now()).toMillis());
+          JsonArray stack = new JsonArray();
+          for (int k = 0; k < Math.min(options.getMaxStackDepth(), frames.size()); k++) {
+            stack.add(frames.get(k).toJson());
+          }
+          BlockingIncident now = new BlockingIncident(ongoing.toJson().copy()
+            .put("durationMs", elapsedMs)
+            .put("culprit", frames.get(culprit).toJson())
+            .put("kind", analyzer.kind(frames, culprit, t.getState()).jsonName())
+            .put("stack", stack)
+            .put("lookedAgain", true));
+          w.records.add(now);
+          tc.failNow(failure(List.of(now)));
+          return;
+        }
+      }
+      if (attempt < FOLLOW_UP_LOOKS) {
+        FOLLOW_UPS.schedule(() -> lookAgain(ongoing, w, attempt + 1), options.getThresholdMs(), TimeUnit.MILLISECONDS);
+      }
+    }
+
+    private static boolean ended(BlockingIncident ongoing, TestWindow w) {
+      for (BlockingIncident r : w.records) {
+        if (!r.ongoing() && ongoing.id().equals(r.id())) {
+          return true;
+        }
+      }
+      return false;
+    }
   }
+
+  /** How many times a stall that began in framework code is looked at again (one threshold apart). */
+  private static final int FOLLOW_UP_LOOKS = 50;
+
+  /** Runs the looks again; a daemon thread, never an event loop. */
+  private static final java.util.concurrent.ScheduledExecutorService FOLLOW_UPS =
+    java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "loopkit-blocking-check-follow-up");
+      t.setDaemon(true);
+      return t;
+    });
 
   /** What one test produced. */
   static final class TestWindow {

@@ -86,7 +86,7 @@ public class DemoUpstreamVerticle extends VerticleBase implements ConfiguredVert
     checkConfig(config());
     host = config().getString("host", DEFAULT_HOST);
     int port = config().getInteger("port", DEFAULT_PORT);
-    return vertx.createHttpServer(new HttpServerOptions().setAcceptBacklog(4096))
+    return vertx.createHttpServer(new HttpServerOptions().setAcceptBacklog(4096).setHttp2ClearTextEnabled(false))
       .connectionHandler(conn -> {
         accepted.incrementAndGet();
         open.incrementAndGet();

@@ -12,6 +12,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
@@ -89,7 +90,10 @@ public class HttpFrontVerticle extends VerticleBase {
       }
       bridge(rc, options.getFetchAddress(), body);
     });
-    return vertx.createHttpServer()
+    // HTTP/1.1 only: no h2c upgrade. With it on (Vert.x's default), the JDK HttpClient — which asks for
+    // an upgrade on every http:// request — intermittently got /metrics' 18 KB body stalled for good after
+    // the upgrade (Vert.x 5.0.7); a client asking for h2c now simply stays on HTTP/1.1.
+    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
       .requestHandler(router)
       .listen(options.getPort(), options.getHost())
       .onSuccess(s -> server = s);

@@ -49,6 +49,28 @@ class HttpFrontVerticleTest {
   }
 
   @Test
+  @DisplayName("a request asking for an h2c upgrade (as the JDK HttpClient does) is answered over HTTP/1.1")
+  void h2c_upgrade_is_declined(Vertx vertx, VertxTestContext tc) {
+    String request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+      + "Upgrade: h2c\r\nHTTP2-Settings: AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA\r\n\r\n";
+    Buffer received = Buffer.buffer();
+    vertx.createNetClient().connect(front.actualPort(), "127.0.0.1").onComplete(tc.succeeding(socket -> {
+      socket.handler(chunk -> {
+        received.appendBuffer(chunk);
+        String text = received.toString();
+        if (text.contains("\r\n\r\n") && text.contains("\"outcome\"")) {
+          tc.verify(() -> {
+            assertThat(text).startsWith("HTTP/1.1 200");
+            assertThat(text).doesNotContain("101 Switching Protocols");
+          });
+          socket.close().onComplete(tc.succeedingThenComplete());
+        }
+      });
+      socket.write(request);
+    }));
+  }
+
+  @Test
   void metrics_without_vertx_metrics_is_503_with_a_reason(Vertx vertx, VertxTestContext tc) {
     client.get(front.actualPort(), "127.0.0.1", "/metrics").send().onComplete(tc.succeeding(r -> tc.verify(() -> {
       assertThat(r.statusCode()).isEqualTo(503);

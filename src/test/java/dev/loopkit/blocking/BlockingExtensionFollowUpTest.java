@@ -1,0 +1,87 @@
+package dev.loopkit.blocking;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A stall whose ongoing record names no application frame (it began in framework or JVM code) is looked
+ * at again while it lasts: when the test's own code shows up on the blocked loop (here a latch that never
+ * opens), the test fails at once naming it, instead of at the test's timeout.
+ */
+@DisplayName("BlockingExtension: a stall that began in framework code is looked at again")
+class BlockingExtensionFollowUpTest {
+
+  private final CountDownLatch release = new CountDownLatch(1);
+  private Vertx vertx;
+  private BlockingChecker checker;
+
+  @AfterEach
+  void close() throws Exception {
+    release.countDown();
+    if (checker != null) {
+      checker.close();
+    }
+    if (vertx != null) {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void a_framework_only_ongoing_record_is_followed_until_the_tests_code_shows_up() throws Exception {
+    vertx = Vertx.vertx();
+    BlockingCheckerOptions options = new BlockingCheckerOptions().setThresholdMs(100).setStrict(false).setRecentIncidents(0);
+    checker = BlockingChecker.create(vertx, options);
+    checker.ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    BlockingExtension.Watch watch = new BlockingExtension.Watch(vertx, checker, options);
+    BlockingExtension.TestWindow window = new BlockingExtension.TestWindow("fixture", null);
+    VertxTestContext tc = new VertxTestContext();
+    window.testContext = tc;
+    watch.current = window;
+
+    CompletableFuture<String> loop = new CompletableFuture<>();
+    Context context = vertx.getOrCreateContext();
+    context.runOnContext(v -> {
+      loop.complete(Thread.currentThread().getName());
+      waitForever();
+    });
+    String thread = loop.get(10, TimeUnit.SECONDS);
+
+    // what the checker publishes when its samples up to the threshold saw framework frames only
+    watch.onRecord(new BlockingIncident(new JsonObject()
+      .put("id", "blk-framework-first")
+      .put("thread", thread)
+      .put("durationMs", 143)
+      .put("thresholdMs", 100)
+      .put("ongoing", true)
+      .put("kind", "cpu")
+      .put("startedAt", Instant.now().minusMillis(143).toString())));
+
+    assertThat(tc.awaitCompletion(10, TimeUnit.SECONDS)).as("the test failed before its timeout").isTrue();
+    assertThat(tc.failed()).isTrue();
+    assertThat(tc.causeOfFailure())
+      .hasMessageContaining("the test blocked an event loop (1 finding)")
+      .hasMessageContaining("BlockingExtensionFollowUpTest.waitForever(BlockingExtensionFollowUpTest.java:")
+      .hasMessageContaining("[park]");
+    assertThat(window.findings()).extracting(BlockingIncident::id).containsExactly("blk-framework-first");
+  }
+
+  private void waitForever() {
+    try {
+      release.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
