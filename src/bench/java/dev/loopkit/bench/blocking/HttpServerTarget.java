@@ -26,7 +26,12 @@ public final class HttpServerTarget {
     Vertx vertx = Vertx.vertx();
     BlockingChecker checker = null;
     if (on) {
-      checker = BlockingChecker.create(vertx, new BlockingCheckerOptions());
+      BlockingCheckerOptions options = new BlockingCheckerOptions();
+      Integer heartbeatMs = Integer.getInteger("heartbeatMs");   // -DheartbeatMs=N: the heartbeat's cost under load
+      if (heartbeatMs != null) {
+        options.setHeartbeatMs(heartbeatMs);
+      }
+      checker = BlockingChecker.create(vertx, options);
       checker.ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     String body = "{\"id\":7,\"name\":\"item-7\",\"price_cents\":1999,\"tags\":[\"alpha\",\"beta\"],\"in_stock\":true,\"v\":1}\n";
