@@ -1,9 +1,10 @@
 package dev.loopkit.blocking;
 
+import dev.loopkit.blocking.impl.Sample;
 import dev.loopkit.blocking.impl.StackAnalyzer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -400,23 +401,12 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
         if (!t.getName().equals(ongoing.thread()) || !checker.isWatching(t)) {
           continue;
         }
-        List<StackFrame> frames = new ArrayList<>();
-        for (StackTraceElement e : t.getStackTrace()) {
-          frames.add(StackFrame.of(e));
-        }
-        int culprit = analyzer.culpritIndex(frames);
-        if (culprit >= 0 && !StackAnalyzer.loadingClass(frames, culprit) && !ended(ongoing, w)) {
+        JsonObject look = Sample.lookNow(t, analyzer, options.getMaxStackDepth());
+        if (look != null && !ended(ongoing, w)) {
           long elapsedMs = Math.max(ongoing.durationMs(), java.time.Duration.between(
             java.time.Instant.parse(ongoing.toJson().getString("startedAt")), java.time.Instant.now()).toMillis());
-          JsonArray stack = new JsonArray();
-          for (int k = 0; k < Math.min(options.getMaxStackDepth(), frames.size()); k++) {
-            stack.add(frames.get(k).toJson());
-          }
-          BlockingIncident now = new BlockingIncident(ongoing.toJson().copy()
+          BlockingIncident now = new BlockingIncident(ongoing.toJson().copy().mergeIn(look)
             .put("durationMs", elapsedMs)
-            .put("culprit", frames.get(culprit).toJson())
-            .put("kind", analyzer.kind(frames, culprit, t.getState()).jsonName())
-            .put("stack", stack)
             .put("lookedAgain", true));
           w.records.add(now);
           tc.failNow(failure(List.of(now)));

@@ -533,11 +533,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     if (allowed != null) {
       record.put("allowed", allowed);
     }
-    JsonArray stack = new JsonArray();
-    for (int i = 0; i < Math.min(options.getMaxStackDepth(), f.frames.size()); i++) {
-      stack.add(f.frames.get(i).toJson());
-    }
-    record.put("stack", stack);
+    record.put("stack", Sample.stackJson(f.frames, options.getMaxStackDepth()));
     stats.strictFinding(record, f.durationNanos);
     step(() -> meters.incident(record.getString("verticle"), record.getString("kind"), "strict"));
     if (linked == null) {

@@ -193,14 +193,7 @@ final class Incident {
         .put("samples", p.samples));
     }
     json.put("phases", phaseJson);
-    JsonArray stack = new JsonArray();
-    if (startSample != null) {
-      int n = Math.min(maxDepth, startSample.frames.size());
-      for (int i = 0; i < n; i++) {
-        stack.add(startSample.frames.get(i).toJson());
-      }
-    }
-    json.put("stack", stack);
+    json.put("stack", startSample == null ? new JsonArray() : Sample.stackJson(startSample.frames, maxDepth));
     return json;
   }
 

@@ -2,6 +2,8 @@ package dev.loopkit.blocking.impl;
 
 import dev.loopkit.blocking.BlockingKind;
 import dev.loopkit.blocking.StackFrame;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
@@ -62,6 +64,32 @@ public final class Sample {
     Thread.State state = info.getThreadState();
     BlockingKind kind = analyzer.kind(frames, culprit, state);
     return new Sample(at, frames, culprit, kind, state, info.isSuspended(), info.getLockName(), info.getLockOwnerName());
+  }
+
+  /**
+   * Looks at {@code thread} now, as the watchdog would during a stall.
+   *
+   * @return {@code culprit}, {@code kind} and {@code stack} for a record, or {@code null} when the thread is
+   * gone or no application frame is on its stack (or it is loading a class)
+   */
+  public static JsonObject lookNow(Thread thread, StackAnalyzer analyzer, int maxDepth) {
+    Sample s = take(thread, thread.getId(), maxDepth, analyzer);
+    if (s == null || s.culprit == null || StackAnalyzer.loadingClass(s.frames, s.culpritIndex)) {
+      return null;
+    }
+    return new JsonObject()
+      .put("culprit", s.culprit.toJson())
+      .put("kind", s.kind.jsonName())
+      .put("stack", stackJson(s.frames, maxDepth));
+  }
+
+  /** @return the first {@code maxDepth} of {@code frames}, as a record's {@code stack} */
+  static JsonArray stackJson(List<StackFrame> frames, int maxDepth) {
+    JsonArray stack = new JsonArray();
+    for (int i = 0; i < Math.min(maxDepth, frames.size()); i++) {
+      stack.add(frames.get(i).toJson());
+    }
+    return stack;
   }
 
   /** @return thread CPU time in nanoseconds, or -1 when unsupported */
