@@ -13,9 +13,9 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 
+import java.lang.ref.WeakReference;
 import java.util.Collections;
 import java.util.Map;
-import java.util.UUID;
 import java.util.WeakHashMap;
 
 /**
@@ -49,6 +49,8 @@ public final class BusRequest {
 
   private static final ThreadLocal<String[]> CAPTURE = new ThreadLocal<>();
   private static final Map<EventBus, Boolean> INSTALLED = Collections.synchronizedMap(new WeakHashMap<>());
+  /** The event bus whose interceptor was last checked as installed (weakly, like {@link #INSTALLED}). */
+  private static volatile WeakReference<EventBus> lastInstalled = new WeakReference<>(null);
 
   private BusRequest() {
   }
@@ -85,7 +87,7 @@ public final class BusRequest {
     }
     String requestId = delivery.getHeaders() != null ? delivery.getHeaders().get(Headers.REQUEST_ID) : null;
     if (requestId == null) {
-      requestId = UUID.randomUUID().toString();
+      requestId = RequestIds.next();
       delivery.addHeader(Headers.REQUEST_ID, requestId);
     }
     EventBus bus = vertx.eventBus();
@@ -138,9 +140,13 @@ public final class BusRequest {
   }
 
   private static void installInterceptor(EventBus bus) {
+    if (lastInstalled.get() == bus) {
+      return; // the usual case (one Vert.x per JVM): no lock on the request path
+    }
     if (INSTALLED.putIfAbsent(bus, Boolean.TRUE) == null) {
       bus.addOutboundInterceptor(BusRequest::captureReplyAddress);
     }
+    lastInstalled = new WeakReference<>(bus);
   }
 
   private static void captureReplyAddress(DeliveryContext<Object> dc) {

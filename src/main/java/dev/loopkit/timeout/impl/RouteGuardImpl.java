@@ -2,6 +2,7 @@ package dev.loopkit.timeout.impl;
 
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.bus.Headers;
+import dev.loopkit.bus.RequestIds;
 import dev.loopkit.metrics.Meters;
 import dev.loopkit.timeout.BreakerOptions;
 import dev.loopkit.timeout.RouteGuard;
@@ -24,7 +25,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -37,9 +37,6 @@ import java.util.concurrent.atomic.LongAdder;
 public final class RouteGuardImpl implements RouteGuard {
 
   private static final Logger LOG = LoggerFactory.getLogger(RouteGuard.class);
-  /** Prefix of generated request ids: unique per JVM, then a counter (cheaper than a UUID per call). */
-  private static final String ID_PREFIX = UUID.randomUUID().toString().substring(0, 8) + "-";
-  private static final AtomicLong IDS = new AtomicLong();
   /** Shared, never modified: attempts copy it. */
   private static final DeliveryOptions EMPTY = new DeliveryOptions();
 
@@ -122,7 +119,7 @@ public final class RouteGuardImpl implements RouteGuard {
       base.getHeaders().remove(Headers.REQUEST_ID);
       base.getHeaders().remove(Headers.TIMEOUT_MS);
     }
-    String callId = callerId != null ? callerId : ID_PREFIX + IDS.incrementAndGet();
+    String callId = callerId != null ? callerId : RequestIds.next();
     GuardedCall<T> call = new GuardedCall<>(this, ctx, scope, body, base, callId);
     if (current == null) {
       ctx.runOnContext(v -> call.start());
