@@ -382,11 +382,10 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
       VertxTestContext tc = w.testContext;
       if (tc != null && !i.isStrict() && excused(i, w) == null && !tc.completed()) {
         tc.failNow(failure(List.of(i)));
-      } else if (i.ongoing() && !i.isStrict() && i.culprit() == null && i.kind() != BlockingKind.GC
-        && i.allowed() == null && w.allowReason == null) {
-        // The stall began in framework or JVM code (so the ongoing record names no application frame and
-        // is excused); if it goes on, look again: a test whose handler then blocks (e.g. a self-deadlocking
-        // get()) must fail fast with that frame, not at the test's timeout.
+      } else if (i.ongoing() && !i.isStrict() && excusedForNow(i, w)) {
+        // The stall began in framework or JVM code (no application frame, or a class being loaded, when the
+        // ongoing record was made, so it is excused); if it goes on, look again: a test whose handler then
+        // blocks (e.g. a self-deadlocking get()) must fail fast with that frame, not at the test's timeout.
         FOLLOW_UPS.schedule(() -> lookAgain(i, w, 1), options.getThresholdMs(), TimeUnit.MILLISECONDS);
       }
     }
@@ -416,6 +415,14 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
       if (attempt < FOLLOW_UP_LOOKS) {
         FOLLOW_UPS.schedule(() -> lookAgain(ongoing, w, attempt + 1), options.getThresholdMs(), TimeUnit.MILLISECONDS);
       }
+    }
+
+    /** @return whether {@code i} is excused only by what its first look saw, which a later look may not see */
+    private static boolean excusedForNow(BlockingIncident i, TestWindow w) {
+      if (w.allowReason != null || i.allowed() != null || i.kind() == BlockingKind.GC) {
+        return false;
+      }
+      return i.culprit() == null || StackAnalyzer.loadingClass(i.stack(), i.stack().indexOf(i.culprit()));
     }
 
     private static boolean ended(BlockingIncident ongoing, TestWindow w) {

@@ -258,10 +258,19 @@ final class Watchdog implements Runnable {
     return sawIdle;
   }
 
+  /**
+   * @return whether a task start seen now belongs to {@code inc}: the same start, or an earlier one — within
+   * one stall the estimate only moves earlier (the heartbeat, once overdue, may date it before Vert.x's own
+   * task start); a later start is a new task, 0 an idle loop
+   */
+  private static boolean sameStall(long start, Incident inc) {
+    return start > 0 && start <= inc.startNanos;
+  }
+
   private void check(Watched w, long now, long prev, long pause) {
     long start = taskStart(w, now);
     Incident inc = w.incident;
-    if (inc != null && start != inc.startNanos) {
+    if (inc != null && !sameStall(start, inc)) {
       // ended since the last look: regular ticks put the end within one tick; a late watchdog must not
       // stretch the stall, so never estimate more than one tick past the last sighting
       long end = Math.min(now, inc.lastSeenRunning + tickNanos / 2);
@@ -389,7 +398,7 @@ final class Watchdog implements Runnable {
     if (s == null) {
       return false;
     }
-    if (taskStart(w, System.nanoTime()) != inc.startNanos) {
+    if (!sameStall(taskStart(w, System.nanoTime()), inc)) {
       // the task ended while we looked: this stack belongs to something else (often the idle loop)
       inc.lastSeenRunning = Math.min(inc.lastSeenRunning, before);
       return false;
