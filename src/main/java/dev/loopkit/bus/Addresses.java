@@ -18,6 +18,12 @@ public final class Addresses {
    * a message carrying header {@link Headers#REQUEST_ID} stops that work when it sees the notice.
    */
   public static final String CANCEL = "loopkit.cancel";
+  /**
+   * Prefix of the addresses a caller may name for a fetch's {@code progressAddress} (the fetch verticle's
+   * {@code progressAddressPrefix} default): results published there cannot reach any address loopkit or
+   * Vert.x serves.
+   */
+  public static final String PROGRESS_PREFIX = "loopkit.progress.";
 
   private Addresses() {
   }
