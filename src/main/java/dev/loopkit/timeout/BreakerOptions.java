@@ -20,8 +20,9 @@ import io.vertx.core.json.JsonObject;
  *   as {@code {"route", "target", "state": "OPEN"|"HALF_OPEN"|"CLOSED", "failures", "at"}} ({@code at}:
  *   epoch milliseconds).</li>
  * </ul>
- * An attempt abandoned because the call's deadline passed counts as a {@code TIMEOUT} failure; one
- * abandoned because another hedge copy won or the caller went away counts as neither.
+ * An attempt abandoned at the route's own deadline ({@code timeoutMs}) counts as a {@code TIMEOUT}
+ * failure; one abandoned because the caller's shorter budget ran out, the caller went away or another
+ * hedge copy won is neutral — not counted at all (a half-open probe ended that way closes the circuit).
  *
  * <pre>{@code "circuitBreaker": { "maxFailures": 5, "resetTimeoutMs": 10000, "failuresRollingWindowMs": 10000,
  *                    "failOn": ["TIMEOUT", "NO_HANDLERS", 500, 502, 503, 504],

@@ -4,6 +4,7 @@ import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.LiveResources;
 import dev.loopkit.async.Registration;
 import dev.loopkit.bus.Addresses;
+import dev.loopkit.bus.LogValues;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -42,7 +43,13 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>Clustered, the consumer's registration reaches the other nodes asynchronously:
  *   {@link #ready(Vertx)} completes when it has.</li>
  * </ul>
- * {@link LiveResources} counts the consumer under {@value #CONSUMERS} and live watches under
+ * A notice cancels exactly the scopes watched under its {@code requestId} (string equality: no prefix,
+ * pattern or derived-id matching); a notice whose {@code requestId} is not a string, or whose body is not a
+ * JSON object, cancels nothing. The notice's {@code reason} is cut and escaped ({@link LogValues}) before
+ * it becomes the cancellation's message. Ids loopkit generates are unguessable ({@link
+ * dev.loopkit.bus.RequestIds}), so a notice can only stop work whose id its sender was given.
+ *
+ * <p>{@link LiveResources} counts the consumer under {@value #CONSUMERS} and live watches under
  * {@value #WATCHES}.
  */
 public final class CancelNotices {
@@ -216,7 +223,8 @@ public final class CancelNotices {
       return;
     }
     Object why = json.getValue("reason");
-    String reason = "cancel notice: " + (why instanceof String ? why : "caller gave up");
+    // the reason is the publisher's text: cut and escaped before it reaches a scope, a reply or a log line
+    String reason = "cancel notice: " + (why instanceof String ? LogValues.safe((String) why, LogValues.MAX_CHARS) : "caller gave up");
     for (Watch w : scopes.toArray(new Watch[0])) {
       if (w.context == null || Vertx.currentContext() == w.context) {
         cancel(w.scope, reason);

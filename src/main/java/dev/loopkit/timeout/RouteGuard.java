@@ -22,8 +22,9 @@ import io.vertx.core.json.JsonObject;
  * <ul>
  *   <li>The call runs in a child of the caller's scope whose deadline is the earlier of the caller's and
  *   {@code timeoutMs} from now (<b>nesting only shortens</b>). Every attempt carries the budget left in
- *   {@code loopkit-timeout-ms} (at most {@code retry.attemptTimeoutMs}) and its own request id
- *   ({@code <caller id>#<n>}) in {@code loopkit-request-id}.</li>
+ *   {@code loopkit-timeout-ms} (at most {@code retry.attemptTimeoutMs}) and a fresh, unguessable request
+ *   id of its own ({@link dev.loopkit.bus.RequestIds#next()}, never derived from the caller's) in
+ *   {@code loopkit-request-id}.</li>
  *   <li><b>Completes with the first successful reply</b>; the deadline timer is cancelled and nothing the
  *   call started is left behind (timers, reply consumers; {@link dev.loopkit.async.LiveResources}).</li>
  *   <li><b>At the deadline</b> it fails with {@link DeadlineExceededException} whose cause is the
@@ -38,6 +39,9 @@ import io.vertx.core.json.JsonObject;
  *   <li>Retries and hedge copies only start while the call is live, with at least {@code minAttemptMs}
  *   left, a retry-budget token and a closed circuit (level-triggered: once the call is over, nothing new
  *   starts). When no further attempt may start, the last failure is the answer, at once.</li>
+ *   <li>The circuit breaker counts only what says something about the target: an attempt abandoned
+ *   because the caller's (shorter) budget ran out, the caller went away or another copy won is neutral
+ *   (one caller cannot open the circuit for every other).</li>
  *   <li>Replies of abandoned attempts are dropped; those arriving within {@code lateReplyWindowMs} are
  *   counted in {@link #stats()} ({@code lateReplies}, {@code lateFailures}).</li>
  * </ul>
@@ -54,8 +58,9 @@ public interface RouteGuard {
   /**
    * Sends {@code body} to the route's target under the caller's {@code scope}; see the class comment.
    *
-   * @param options headers and codec to forward (copied; its {@code loopkit-request-id}, if any, is the
-   * base of the attempts' request ids; its send timeout is ignored: the deadline rules)
+   * @param options headers and codec to forward (copied; its {@code loopkit-request-id} and
+   * {@code loopkit-timeout-ms} are not forwarded — each attempt carries its own; its send timeout is
+   * ignored: the deadline rules)
    */
   <T> Future<Message<T>> call(CancelScope scope, Object body, DeliveryOptions options);
 

@@ -8,11 +8,14 @@ import dev.loopkit.async.Tasks;
 import dev.loopkit.bus.BusRequest;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
+import dev.loopkit.bus.RequestIds;
 import dev.loopkit.timeout.CancelNotices;
 import dev.loopkit.timeout.CircuitOpenException;
+import dev.loopkit.timeout.FailureSet;
 import dev.loopkit.timeout.HedgeOptions;
 import dev.loopkit.timeout.RetryOptions;
 import dev.loopkit.timeout.RouteOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -38,6 +41,21 @@ import java.util.List;
  * attempt can either release its reply consumer at once ({@code lateReplyWindowMs = 0}) or keep it for the
  * window only to count a late reply; and, with {@code retry.attemptTimeoutMs}, under a child of the call
  * scope that times the attempt out ({@link Attempt#limit}).
+ *
+ * <p>Every attempt gets a fresh {@link RequestIds#next() request id} of its own, never one derived from the
+ * caller's id: a caller that chose (or shares) an id cannot name, and so cannot cancel, another caller's
+ * attempts.
+ *
+ * <p>The circuit breaker hears about an attempt only when its outcome says something about the target
+ * ({@link #report}): a reply, or a failure of the target. An attempt abandoned because the <em>caller's</em>
+ * budget (shorter than the route's {@code timeoutMs}) ran out, because the caller went away, because another
+ * copy won, or because the route closed is <em>neutral</em>: not counted at all (a success would reset the
+ * failure count, a failure would let one caller open the circuit for everyone). A timeout-kind failure of an
+ * attempt whose budget was the caller's, arriving in the last tenth of that budget (at least
+ * {@value #NEAR_DEADLINE_MS} ms), is neutral too: the target ran out of the caller's time, not its own. The
+ * one exception is the half-open probe, which the breaker admitted and must be told about: a neutral probe
+ * is reported as a success (the circuit closes; a target that still fails reopens it after
+ * {@code maxFailures} failures), never as a failure (which would let a caller keep it open).
  */
 final class GuardedCall<T> {
 
@@ -47,7 +65,6 @@ final class GuardedCall<T> {
   private final CancelScope scope;
   private final Object body;
   private final DeliveryOptions base;
-  private final String callId;
   private final Promise<Message<T>> result = Promise.promise();
   private final List<Attempt> inFlight = new ArrayList<>(2);
   private final RetryOptions retry;
@@ -67,11 +84,14 @@ final class GuardedCall<T> {
   /** Slack of the bus send timeout over the attempt's budget, so that the call's own timer fires first. */
   private static final long BACKSTOP_MS = 5;
 
-  /** How an attempt abandoned at the call's deadline counts for the circuit breaker. */
+  /** A timeout-kind failure this close to a caller-imposed deadline is the caller's, not the target's. */
+  static final long NEAR_DEADLINE_MS = 10;
+
+  /** How an attempt abandoned at the route's own deadline counts for the circuit breaker. */
   private static final ReplyException DEADLINE_VERDICT =
     new ReplyException(ReplyFailure.TIMEOUT, -1, "deadline exceeded", false);
 
-  GuardedCall(RouteGuardImpl guard, Context ctx, CancelScope caller, Object body, DeliveryOptions base, String callId) {
+  GuardedCall(RouteGuardImpl guard, Context ctx, CancelScope caller, Object body, DeliveryOptions base) {
     this.guard = guard;
     this.o = guard.options;
     this.ctx = ctx;
@@ -83,7 +103,6 @@ final class GuardedCall<T> {
     this.scope = caller.childWithTimeout(o.getTimeoutMs());
     this.body = body;
     this.base = base;
-    this.callId = callId;
     this.retry = o.getRetry();
     this.hedge = o.getHedge();
   }
@@ -123,16 +142,24 @@ final class GuardedCall<T> {
   private boolean send(boolean isHedge) {
     Attempt a = new Attempt(sent + 1, isHedge);
     if (guard.breaker != null) {
-      boolean[] admitted = {false};
-      Promise<Void> verdict = Promise.promise();
-      guard.breaker.execute(() -> {
-        admitted[0] = true;
-        return verdict.future();
-      });
-      if (!admitted[0]) {
+      CircuitBreakerState state = guard.breaker.state();
+      if (state == CircuitBreakerState.OPEN) {
         return false;
       }
-      a.verdict = verdict;
+      if (state == CircuitBreakerState.HALF_OPEN) {
+        // only one probe passes; the breaker is told its outcome through the verdict promise
+        boolean[] admitted = {false};
+        Promise<Void> verdict = Promise.promise();
+        guard.breaker.execute(() -> {
+          admitted[0] = true;
+          return verdict.future();
+        });
+        if (!admitted[0]) {
+          return false;
+        }
+        a.verdict = verdict;
+      }
+      // closed: nothing to claim; the outcome is reported when it is known (and only if it is not neutral)
     }
     sent++;
     guard.stats.attempts.increment();
@@ -145,6 +172,7 @@ final class GuardedCall<T> {
       .addHeader(Headers.TIMEOUT_MS, Long.toString(attemptBudget))
       .addHeader(Headers.REQUEST_ID, a.id);
     a.wire = CancelScope.create(guard.vertx);
+    a.budgetMs = attemptBudget;
     if (attemptTimeout > 0 && attemptTimeout < remaining) {
       a.limit = scope.childWithTimeout(attemptTimeout);
       CancelScope limit = a.limit;
@@ -168,7 +196,7 @@ final class GuardedCall<T> {
     }
     ReplyException timeout = new ReplyException(ReplyFailure.TIMEOUT, -1, "no reply from '" + guard.target
       + "' within retry.attemptTimeoutMs " + retry.getAttemptTimeoutMs() + " ms (attempt " + a.number + ")", false);
-    abandon(a, "attempt timed out after " + retry.getAttemptTimeoutMs() + " ms", timeout);
+    abandon(a, "attempt timed out after " + retry.getAttemptTimeoutMs() + " ms", timeout, false);
     onFailure(timeout);
   }
 
@@ -193,7 +221,7 @@ final class GuardedCall<T> {
     a.wire.close();
     inFlight.remove(a);
     Throwable failure = ar.failed() ? ar.cause() : null;
-    verdict(a, failure);
+    report(a, failure, failure != null && ranOutOfCallersTime(a, failure));
     if (done) {
       return;
     }
@@ -319,19 +347,21 @@ final class GuardedCall<T> {
     done = true;
     scopeRegistration.remove();
     String why;
+    // what the breaker hears about the attempts abandoned now: only the route's own deadline is the target's
+    // failure; the caller's shorter deadline, the caller leaving, another copy winning are neutral
     Throwable verdictForOthers = null;
     if (failure == null) {
       why = "another attempt won (" + guard.address + ")";
     } else if (failure instanceof DeadlineExceededException) {
       why = "deadline exceeded (" + guard.address + ")";
-      verdictForOthers = DEADLINE_VERDICT;
+      verdictForOthers = callerBudgetMs >= 0 ? null : DEADLINE_VERDICT;
     } else if (failure instanceof CancelledException) {
       why = "caller gave up: " + failure.getMessage();
     } else {
       why = "call ended: " + failure.getMessage();
     }
     for (Attempt a : new ArrayList<>(inFlight)) {
-      abandon(a, why, verdictForOthers);
+      abandon(a, why, verdictForOthers, verdictForOthers == null);
     }
     guard.ended(this);
     if (sleeping) {
@@ -373,7 +403,7 @@ final class GuardedCall<T> {
    * Gives up on an attempt: its target is told to stop (cancel notice with the attempt's request id);
    * its reply consumer is released now, or after the late-reply window.
    */
-  private void abandon(Attempt a, String reason, Throwable verdictFailure) {
+  private void abandon(Attempt a, String reason, Throwable verdictFailure, boolean neutral) {
     if (a.abandoned || a.finished) {
       return;
     }
@@ -383,7 +413,7 @@ final class GuardedCall<T> {
     if (a.limit != null) {
       a.limit.close();
     }
-    verdict(a, verdictFailure);
+    report(a, verdictFailure, neutral);
     if (o.getLateReplyWindowMs() == 0 || guard.isClosed()) {
       a.release(reason);
     } else {
@@ -392,16 +422,42 @@ final class GuardedCall<T> {
     }
   }
 
-  /** Tells the circuit breaker how the attempt went: a failure in failOn, or not. */
-  private void verdict(Attempt a, Throwable failure) {
-    if (a.verdict == null) {
+  /**
+   * Tells the circuit breaker how the attempt went, once: a failure in {@code failOn}, or a success (any
+   * reply, or a failure not in {@code failOn}); nothing when {@code neutral} — except for the half-open
+   * probe, which must be settled and is then reported as a success (see the class comment).
+   */
+  private void report(Attempt a, Throwable failure, boolean neutral) {
+    if (guard.breaker == null || a.reported) {
       return;
     }
-    if (failure != null && guard.options.getCircuitBreaker().getFailOn().matches(failure)) {
-      a.verdict.tryFail(failure);
-    } else {
-      a.verdict.tryComplete();
+    a.reported = true;
+    boolean counts = failure != null && !neutral && guard.options.getCircuitBreaker().getFailOn().matches(failure);
+    if (a.verdict != null) {
+      if (counts) {
+        a.verdict.tryFail(failure);
+      } else {
+        a.verdict.tryComplete();
+      }
+    } else if (counts) {
+      guard.breaker.execute(() -> Future.failedFuture(failure));
+    } else if (!neutral) {
+      guard.breaker.execute(() -> Future.succeededFuture());
     }
+  }
+
+  /**
+   * @return whether a failed attempt ran out of the <em>caller's</em> time rather than failing on its own:
+   * a timeout-kind failure of an attempt whose budget was the caller's (shorter than the route's
+   * {@code timeoutMs}, no shorter per-attempt limit), arriving in the last tenth of that budget
+   */
+  private boolean ranOutOfCallersTime(Attempt a, Throwable failure) {
+    boolean timeoutKind = FailureSet.kindOf(failure) == FailureSet.Kind.TIMEOUT
+      || failure instanceof ReplyException && ((ReplyException) failure).failureCode() == FailureCode.TIMEOUT.code();
+    if (callerBudgetMs < 0 || a.limit != null || !timeoutKind) {
+      return false;
+    }
+    return scope.remainingMs() <= Math.max(NEAR_DEADLINE_MS, a.budgetMs / 10);
   }
 
   /** Called by {@link RouteGuardImpl#close()}. */
@@ -443,14 +499,18 @@ final class GuardedCall<T> {
     final String id;
     CancelScope wire;
     CancelScope limit;
+    /** The budget the attempt was sent with, in ms. */
+    long budgetMs;
+    /** Set for the half-open probe only: how the breaker learns its outcome. */
     Promise<Void> verdict;
+    boolean reported;
     boolean abandoned;
     boolean finished;
 
     Attempt(int number, boolean hedge) {
       this.number = number;
       this.hedge = hedge;
-      this.id = callId + "#" + number;
+      this.id = RequestIds.next();
     }
 
     /** Releases the reply consumer now (BusRequest publishes the cancel notice). */

@@ -2,7 +2,6 @@ package dev.loopkit.timeout.impl;
 
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.bus.Headers;
-import dev.loopkit.bus.RequestIds;
 import dev.loopkit.metrics.Meters;
 import dev.loopkit.timeout.BreakerOptions;
 import dev.loopkit.timeout.RouteGuard;
@@ -113,14 +112,12 @@ public final class RouteGuardImpl implements RouteGuard {
     boolean hasHeaders = deliveryOptions.getHeaders() != null && !deliveryOptions.getHeaders().isEmpty();
     DeliveryOptions base = hasHeaders || deliveryOptions.getCodecName() != null
       ? new DeliveryOptions(deliveryOptions) : EMPTY;
-    String callerId = null;
     if (hasHeaders) {
-      callerId = base.getHeaders().get(Headers.REQUEST_ID);
+      // each attempt carries a fresh request id and what is left of the budget: never the caller's own
       base.getHeaders().remove(Headers.REQUEST_ID);
       base.getHeaders().remove(Headers.TIMEOUT_MS);
     }
-    String callId = callerId != null ? callerId : RequestIds.next();
-    GuardedCall<T> call = new GuardedCall<>(this, ctx, scope, body, base, callId);
+    GuardedCall<T> call = new GuardedCall<>(this, ctx, scope, body, base);
     if (current == null) {
       ctx.runOnContext(v -> call.start());
     } else {
