@@ -51,10 +51,12 @@ public final class Replies {
       try {
         body.handle(message);
       } catch (Throwable t) {
+        // the exception's text may carry what the caller sent: cut and escaped, in the log and in the reply
+        String shown = LogValues.safe(t.toString(), 300);
         LOG.error("consumer of '{}' threw {} — replied 500; this is a bug in the consumer, fix it (stack follows)",
-          address, t.toString(), t);
+          address, shown, t);
         try {
-          fail(message, FailureCode.INTERNAL, "internal error in '" + address + "': " + t);
+          fail(message, FailureCode.INTERNAL, "internal error in '" + address + "': " + shown);
         } catch (Throwable ignored) {
           // already replied: nothing more to do
         }

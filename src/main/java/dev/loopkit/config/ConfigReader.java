@@ -1,5 +1,6 @@
 package dev.loopkit.config;
 
+import dev.loopkit.bus.LogValues;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -28,6 +29,9 @@ import java.util.Set;
  * }</pre>
  *
  * Integers must be JSON integers: {@code 10} is an integer, {@code "10"} and {@code 10.5} are not.
+ *
+ * <p>Also used for event-bus request bodies: values and unknown key names shown in messages are cut and
+ * escaped ({@link LogValues}), so a message stays one short line whatever the input.
  */
 public final class ConfigReader {
 
@@ -50,9 +54,25 @@ public final class ConfigReader {
     return new ConfigReader(json, path);
   }
 
-  /** @return the JSON path of {@code key} in this section, e.g. {@code http.port} */
+  /**
+   * @return the JSON path of {@code key} in this section, e.g. {@code http.port}; a key that is not a plain
+   * short name is shown cut and escaped ({@link LogValues})
+   */
   public String path(String key) {
-    return join(path, key);
+    return join(path, shownKey(key));
+  }
+
+  private static String shownKey(String key) {
+    if (key == null || key.length() > LogValues.MAX_CHARS) {
+      return LogValues.safe(key, LogValues.MAX_CHARS);
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (c < 0x20 || c == '\\' || c >= 0x7f && c < 0xa0 || c == '\u2028' || c == '\u2029') {
+        return LogValues.safe(key, LogValues.MAX_CHARS);
+      }
+    }
+    return key;
   }
 
   /** @return whether the key is present with a non-null value (marks it as known) */
@@ -238,7 +258,7 @@ public final class ConfigReader {
       return "null";
     }
     if (v instanceof String) {
-      return "\"" + v + "\"";
+      return LogValues.quote(v);
     }
     if (v instanceof JsonObject) {
       return "an object";
@@ -286,6 +306,9 @@ public final class ConfigReader {
   }
 
   private String closest(String key) {
+    if (key.length() > 64) {
+      return null;
+    }
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String k : known) {

@@ -4,6 +4,7 @@ import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.Deadline;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.bus.Replies;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -30,9 +31,12 @@ import java.util.WeakHashMap;
  *   <li>No header: no caller budget ({@link Deadline#NONE}); only the consumer's own limit applies.</li>
  *   <li>A budget of {@code 0} or less: the caller has already given up. {@link #serve} answers 504
  *   ({@link FailureCode#TIMEOUT}) at once and does no work (the work is <em>shed</em>).</li>
- *   <li>A header that is not an integer ({@code "abc"}, {@code "1.5"}, {@code ""}): 400
- *   ({@link FailureCode#BAD_REQUEST}), naming the header and the value.</li>
- *   <li>Budgets above {@link #MAX_BUDGET_MS} (one day) are read as one day.</li>
+ *   <li>A header that is not an integer of ASCII digits ({@code "abc"}, {@code "1.5"}, {@code ""},
+ *   Arabic-Indic {@code "٣٠٠"}, full-width {@code "３００"}, more than 18 digits): 400
+ *   ({@link FailureCode#BAD_REQUEST}), naming the header and the value (cut and escaped,
+ *   {@link LogValues}); parsed by {@link Headers#parseMillis}, as over HTTP.</li>
+ *   <li>Budgets above {@link #MAX_BUDGET_MS} (one day) are read as one day (integers of more than 18
+ *   digits, up to 4096, included; a negative one is a spent budget).</li>
  *   <li><b>Nesting only shortens</b>: the serving scope's deadline is the earlier of the caller's and the
  *   consumer's own; child scopes ({@link CancelScope#childWithTimeout}) can shorten it further, never
  *   extend it. Requests sent with {@link dev.loopkit.bus.BusRequest} under the scope, or with
@@ -84,12 +88,46 @@ public final class Budget {
     }
     long ms;
     try {
-      ms = Long.parseLong(raw.trim());
+      ms = Headers.parseMillis(raw);
     } catch (NumberFormatException e) {
+      int longDigits = longAsciiInteger(raw);
+      if (longDigits != 0) {
+        // more than 18 ASCII digits: beyond any budget (one day is the most honoured), or long spent
+        return longDigits > 0 ? MAX_BUDGET_MS : -1;
+      }
       throw FailureCode.BAD_REQUEST.exception("header " + Headers.TIMEOUT_MS
-        + " must be an integer number of milliseconds (the caller's remaining budget), got \"" + raw + "\"");
+        + " must be an integer number of milliseconds in ASCII digits (the caller's remaining budget), got "
+        + LogValues.quote(raw));
     }
     return Math.min(ms, MAX_BUDGET_MS);
+  }
+
+  /**
+   * @return +1 when {@code raw} is an integer of more than 18 ASCII digits (surrounding spaces or tabs, an
+   * optional sign), -1 when it is such a negative integer, 0 otherwise
+   */
+  private static int longAsciiInteger(String raw) {
+    int start = 0;
+    int end = raw.length();
+    while (start < end && (raw.charAt(start) == ' ' || raw.charAt(start) == '\t')) {
+      start++;
+    }
+    while (end > start && (raw.charAt(end - 1) == ' ' || raw.charAt(end - 1) == '\t')) {
+      end--;
+    }
+    boolean negative = start < end && raw.charAt(start) == '-';
+    if (start < end && (negative || raw.charAt(start) == '+')) {
+      start++;
+    }
+    if (end - start <= 18 || end - start > 4_096) {
+      return 0;
+    }
+    for (int i = start; i < end; i++) {
+      if (raw.charAt(i) < '0' || raw.charAt(i) > '9') {
+        return 0;
+      }
+    }
+    return negative ? -1 : 1;
   }
 
   /**

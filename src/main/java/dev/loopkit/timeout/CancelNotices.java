@@ -4,10 +4,13 @@ import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.LiveResources;
 import dev.loopkit.async.Registration;
 import dev.loopkit.bus.Addresses;
+import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.LogValues;
+import dev.loopkit.bus.Replies;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.internal.ContextBuilder;
@@ -45,7 +48,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * </ul>
  * A notice cancels exactly the scopes watched under its {@code requestId} (string equality: no prefix,
  * pattern or derived-id matching); a notice whose {@code requestId} is not a string, or whose body is not a
- * JSON object, cancels nothing. The notice's {@code reason} is cut and escaped ({@link LogValues}) before
+ * JSON object, cancels nothing. A notice <em>requested</em> instead of published is answered 400 and
+ * cancels nothing (a request reaches one node only). The notice's {@code reason} is cut and escaped ({@link LogValues}) before
  * it becomes the cancellation's message. Ids loopkit generates are unguessable ({@link
  * dev.loopkit.bus.RequestIds}), so a notice can only stop work whose id its sender was given.
  *
@@ -188,7 +192,7 @@ public final class CancelNotices {
       }
       ContextInternal own = builder.build();
       AtomicReference<MessageConsumer<Object>> created = new AtomicReference<>();
-      own.dispatch(v -> created.set(vertx.eventBus().consumer(Addresses.CANCEL, msg -> onNotice(msg.body()))));
+      own.dispatch(v -> created.set(vertx.eventBus().consumer(Addresses.CANCEL, this::onMessage)));
       consumer = created.get();
       ready = consumer.completion();
       live.increment(CONSUMERS);
@@ -209,6 +213,16 @@ public final class CancelNotices {
       live.decrement(CONSUMERS);
       toClose.unregister();
     }
+  }
+
+  private void onMessage(Message<Object> msg) {
+    if (msg.replyAddress() != null) {
+      // a request reaches one consumer only: refused, so that the sender learns to publish
+      Replies.fail(msg, FailureCode.BAD_REQUEST, "'" + Addresses.CANCEL + "' takes published notices "
+        + "{\"requestId\", \"reason\"} (eventBus().publish), not requests; nothing was cancelled");
+      return;
+    }
+    onNotice(msg.body());
   }
 
   private void onNotice(Object body) {

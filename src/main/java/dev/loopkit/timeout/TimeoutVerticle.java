@@ -7,7 +7,9 @@ import dev.loopkit.async.LiveResources;
 import dev.loopkit.async.Registration;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.bus.Replies;
+import dev.loopkit.bus.ServedAddresses;
 import dev.loopkit.config.ConfiguredVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -42,8 +44,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@code 503} ({@link FailureCode#UNAVAILABLE}) when the circuit is open (nothing sent) or nobody
  *   consumes the target;</li>
  *   <li>the target's own failure, code and message unchanged, when it is not retried;</li>
- *   <li>{@code 400} when the budget header is not an integer (or, on the generic address, the body is
- *   not {@code {"route", "body"}}), {@code 404} for an unknown route;</li>
+ *   <li>{@code 400} when the budget header is not an integer of ASCII digits (or, on the generic address,
+ *   the body is not {@code {"route", "body"}}), {@code 404} for an unknown route;</li>
  *   <li>the route's {@code fallback} body, with header {@value #FALLBACK_HEADER} set to the code it
  *   replaces, instead of a failure listed in {@code fallbackOn}.</li>
  * </ul>
@@ -59,6 +61,13 @@ import java.util.concurrent.atomic.LongAdder;
  * The verticle holds a {@link CancelNotices#listen listener}, so a caller that gives up (its
  * {@code BusRequest} publishes a cancel notice) stops the guarded call, which in turn tells its target.
  * {@link LiveResources} counts the verticle's consumers under {@value #CONSUMERS}.
+ *
+ * <p>What a caller sends can only reach configured routes: {@code route} fields are looked up among the
+ * configured route addresses (never used as an address), anything else is answered 404; the caller's
+ * {@code loopkit-request-id} and {@code loopkit-timeout-ms} are never forwarded (each attempt carries its
+ * own). Caller-chosen values echoed in failure messages are cut and escaped ({@link LogValues}). Every
+ * address the verticle serves is registered in {@link ServedAddresses} while it runs, so no address-valued
+ * field elsewhere can point at it.
  */
 public class TimeoutVerticle extends VerticleBase implements ConfiguredVerticle {
 
@@ -73,6 +82,7 @@ public class TimeoutVerticle extends VerticleBase implements ConfiguredVerticle 
   private TimeoutOptions options;
   private Shared shared;
   private Registration notices = Registration.NONE;
+  private final List<Registration> served = new ArrayList<>();
 
   public TimeoutVerticle() {
   }
@@ -112,6 +122,8 @@ public class TimeoutVerticle extends VerticleBase implements ConfiguredVerticle 
       done.add(c.unregister());
     }
     consumers.clear();
+    served.forEach(Registration::remove);
+    served.clear();
     notices.remove();
     if (shared != null) {
       done.add(release(context.deploymentID()));
@@ -155,6 +167,7 @@ public class TimeoutVerticle extends VerticleBase implements ConfiguredVerticle 
   private Future<Void> register(String address, io.vertx.core.Handler<Message<Object>> handler) {
     MessageConsumer<Object> c = vertx.eventBus().consumer(address, Replies.guarded(address, handler));
     consumers.add(c);
+    served.add(ServedAddresses.add(vertx, address));
     LiveResources.of(vertx).increment(CONSUMERS);
     return c.completion();
   }
@@ -241,16 +254,16 @@ public class TimeoutVerticle extends VerticleBase implements ConfiguredVerticle 
         + String.join(", ", shared.routes.keySet()) + "), got " + (name == null ? "nothing" : describe(name)));
       return;
     }
-    for (String key : json.fieldNames()) {
-      if (!key.equals("route") && !key.equals("body")) {
-        Replies.fail(msg, FailureCode.BAD_REQUEST, key + ": unknown key; '" + options.getAddress()
-          + "' takes {\"route\", \"body\"}");
-        return;
-      }
+    String unknown = unknownKey(json, "route", "body");
+    if (unknown != null) {
+      Replies.fail(msg, FailureCode.BAD_REQUEST, LogValues.safe(unknown, LogValues.MAX_CHARS) + ": unknown key; '" + options.getAddress()
+        + "' takes {\"route\", \"body\"}");
+      return;
     }
+    // a name, looked up among the configured routes: never used as an address
     Route route = shared.routes.get(name);
     if (route == null) {
-      Replies.fail(msg, FailureCode.NOT_FOUND, "route: no route \"" + name + "\"; configured routes: "
+      Replies.fail(msg, FailureCode.NOT_FOUND, "route: no route " + LogValues.quote(name) + "; configured routes: "
         + String.join(", ", shared.routes.keySet()));
       return;
     }
@@ -264,11 +277,22 @@ public class TimeoutVerticle extends VerticleBase implements ConfiguredVerticle 
         + "' takes nothing or {\"route\": \"<route address>\"}, got " + describe(body));
       return;
     }
+    String unknown = body == null ? null : unknownKey((JsonObject) body, "route", null);
+    if (unknown != null) {
+      Replies.fail(msg, FailureCode.BAD_REQUEST, LogValues.safe(unknown, LogValues.MAX_CHARS) + ": unknown key; '" + options.getStatsAddress()
+        + "' takes nothing or {\"route\": \"<route address>\"}");
+      return;
+    }
     Object name = body == null ? null : ((JsonObject) body).getValue("route");
     if (name != null) {
-      Route route = name instanceof String ? shared.routes.get(name) : null;
+      if (!(name instanceof String)) {
+        Replies.fail(msg, FailureCode.BAD_REQUEST, "route: must be the address of a configured route (one of "
+          + String.join(", ", shared.routes.keySet()) + "), got " + describe(name));
+        return;
+      }
+      Route route = shared.routes.get(name);
       if (route == null) {
-        Replies.fail(msg, FailureCode.NOT_FOUND, "route: no route " + (name instanceof String ? "\"" + name + "\"" : describe(name))
+        Replies.fail(msg, FailureCode.NOT_FOUND, "route: no route " + LogValues.quote(name)
           + "; configured routes: " + String.join(", ", shared.routes.keySet()));
         return;
       }
@@ -285,10 +309,19 @@ public class TimeoutVerticle extends VerticleBase implements ConfiguredVerticle 
       return "no body";
     }
     if (value instanceof String) {
-      String s = (String) value;
-      return "a string \"" + (s.length() > 40 ? s.substring(0, 40) + "…" : s) + "\"";
+      return "a string " + LogValues.quote(value);
     }
     return "a " + value.getClass().getSimpleName();
+  }
+
+  /** @return the first key of {@code json} other than {@code a} and {@code b}, or {@code null} */
+  private static String unknownKey(JsonObject json, String a, String b) {
+    for (String key : json.fieldNames()) {
+      if (!key.equals(a) && !key.equals(b)) {
+        return key;
+      }
+    }
+    return null;
   }
 
   /** The caller's headers minus the budget (the guard sets what is left); the request id is the base id. */

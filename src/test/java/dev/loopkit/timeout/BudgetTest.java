@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -111,6 +112,38 @@ class BudgetTest {
           assertThat(worked).hasValue(0);
           tc.completeNow();
         })));
+      })));
+    }
+
+    @Test
+    @DisplayName("digits are ASCII: Arabic-Indic, full-width and other Unicode digits are a 400, as over HTTP")
+    void non_ascii_digits_are_a_400(Vertx vertx, VertxTestContext tc) {
+      AtomicInteger worked = serving(vertx, "b.digits", 1_000, 0);
+      List<String> values = List.of("\u0663\u0660\u0660", "\uff13\uff10\uff10", "3\u0660\u0660", "\u09e9\u09e6\u09e6");
+      Future<?> chain = Future.succeededFuture();
+      for (String v : values) {
+        chain = chain.compose(x -> send(vertx, "b.digits", v).transform(ar -> {
+          tc.verify(() -> assertThatFailure(ar.cause()).as(v).failedWith(FailureCode.BAD_REQUEST)
+            .hasMessageContaining(Headers.TIMEOUT_MS));
+          return Future.succeededFuture();
+        }));
+      }
+      chain.onComplete(tc.succeeding(x -> tc.verify(() -> {
+        assertThat(worked).hasValue(0);
+        tc.completeNow();
+      })));
+    }
+
+    @Test
+    @DisplayName("a 1 MB header value is answered 400 with the value cut and escaped, not echoed")
+    void a_huge_header_is_not_echoed(Vertx vertx, VertxTestContext tc) {
+      serving(vertx, "b.big", 1_000, 0);
+      String big = "9\r\nERROR forged line " + "x".repeat(1 << 20);
+      send(vertx, "b.big", big).onComplete(tc.failing(err -> tc.verify(() -> {
+        assertThatFailure(err).failedWith(FailureCode.BAD_REQUEST);
+        assertThat(err.getMessage()).hasSizeLessThan(400).doesNotContain("\r").doesNotContain("\n")
+          .contains("\\r\\nERROR forged");
+        tc.completeNow();
       })));
     }
 
