@@ -17,9 +17,14 @@ import java.util.List;
  * }</pre>
  *
  * {@link #read(JsonObject)} validates everything it can without deploying: types, ranges, unknown keys,
- * verticle classes, and each {@link ConfiguredVerticle}'s own section.
+ * verticle classes (concrete, public, a public no-argument constructor, not the application itself), and
+ * each {@link ConfiguredVerticle}'s own section — of disabled entries too, so that enabling one later
+ * cannot fail on a value nobody looked at.
  */
 public final class AppConfig {
+
+  /** The top-level keys of the application config. */
+  public static final java.util.Set<String> KEYS = java.util.Set.of("http", "verticles");
 
   private final HttpFrontOptions http;
   private final List<VerticleSpec> verticles;
@@ -32,9 +37,10 @@ public final class AppConfig {
   /** @throws ConfigException with the JSON path of the first problem */
   public static AppConfig read(JsonObject json) {
     ConfigReader root = ConfigReader.of(json);
+    JsonObject httpSection = root.object("http", new JsonObject());
     HttpFrontOptions http;
     try {
-      http = new HttpFrontOptions(root.object("http", new JsonObject()));
+      http = new HttpFrontOptions(httpSection);
     } catch (ConfigException e) {
       throw e.within(null, "http");
     }
@@ -43,8 +49,8 @@ public final class AppConfig {
     for (String name : section.keys()) {
       ConfigReader entry = section.section(name);
       VerticleSpec spec = VerticleSpec.read(name, entry);
+      checkOwnConfig(spec, entry.path("config"));
       if (spec.enabled()) {
-        checkOwnConfig(spec, entry.path("config"));
         verticles.add(spec);
       }
     }

@@ -10,9 +10,7 @@ import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -23,22 +21,28 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Loads one JSON config file with vertx-config, then applies overrides, in this order (later wins):
+ * Loads one JSON config file with vertx-config (its {@code file} store only), then applies overrides read
+ * from the process, in this order (later wins):
  *
  * <ol>
- *   <li>the file ({@code file} store; a path on disk, or a class-path resource such as the embedded
+ *   <li>the file (a path on disk, or a class-path resource such as the embedded
  *   {@value #DEFAULT_RESOURCE});</li>
  *   <li>environment variables {@code LOOPKIT_<PATH>}: path segments separated by a double underscore and
  *   matched case-insensitively against keys present in the file, e.g. {@code LOOPKIT_HTTP__PORT=9090}
  *   or {@code LOOPKIT_VERTICLES__FETCH__CONFIG__MAXINFLIGHT=500};</li>
+ *   <li>system properties named exactly like a top-level key ({@code -Dhttp=…}, {@code -Dverticles=…}:
+ *   vertx-config's own naming) replace that whole section;</li>
  *   <li>system properties {@code -Dloopkit.<path>}: the exact dotted JSON path, which may also add a key
  *   the file lacks, e.g. {@code -Dloopkit.http.port=9090}.</li>
  * </ol>
  *
- * Override values are read as JSON when they parse ({@code 9090}, {@code true}, {@code ["a"]}) and as
- * strings otherwise. A syntax error in the file fails with its line and column; a duplicate key is a
- * syntax error too. Every failure is a {@link ConfigException} naming the file (or the override) and the
- * JSON path.
+ * Override values are read as JSON when they parse ({@code 9090}, {@code true}, {@code ["a"]},
+ * {@code {"port": 0}}) and as strings otherwise; an override that gives a section a value of the wrong
+ * type ({@code -Dhttp=x}) fails validation with an error naming the override, never silently. No other
+ * system property or environment variable is read. A syntax error in the file fails with its line and
+ * column; a duplicate key is a syntax error too; a file that holds something other than one JSON object
+ * ({@code 42}, {@code []}, {@code null}, {@code "x"}) is named with what it holds. Every failure is a
+ * {@link ConfigException} naming the file (or the override) and the JSON path.
  */
 public final class ConfigLoader {
 
@@ -93,12 +97,17 @@ public final class ConfigLoader {
      * when there is one, else to the file
      */
     public ConfigException locate(ConfigException e) {
+      // the most specific override that set the offending value or one of its parents
+      Map.Entry<String, String> blamed = null;
       for (Map.Entry<String, String> o : overrides.entrySet()) {
         if (e.path().equals(o.getKey()) || e.path().startsWith(o.getKey() + ".") || e.path().startsWith(o.getKey() + "[")) {
-          return new ConfigException(source + " (overridden by " + o.getValue() + ")", e.path(), e.problem());
+          if (blamed == null || o.getKey().length() > blamed.getKey().length()) {
+            blamed = o;
+          }
         }
       }
-      return new ConfigException(source, e.path(), e.problem());
+      return new ConfigException(blamed == null ? source : source + " (overridden by " + blamed.getValue() + ")",
+        e.path(), e.problem());
     }
   }
 
@@ -111,20 +120,18 @@ public final class ConfigLoader {
       .recover(err -> Future.failedFuture(new ConfigException(path, "", "cannot read the file: " + err.getMessage())))
       .compose(content -> {
         parseStrict(path, content.toString());
+        // the file store only: vertx-config's env and sys stores would merge every system property named
+        // like a top-level key over the file as a raw string (-Dhttp=x made the http section vanish)
         ConfigRetrieverOptions options = new ConfigRetrieverOptions()
           .setScanPeriod(0)
           .setIncludeDefaultStores(false)
           .addStore(new ConfigStoreOptions().setType("file").setFormat("json")
-            .setConfig(new JsonObject().put("path", path)))
-          .addStore(new ConfigStoreOptions().setType("env")
-            .setConfig(new JsonObject().put("raw-data", true).put("keys", envKeys())))
-          .addStore(new ConfigStoreOptions().setType("sys")
-            .setConfig(new JsonObject().put("raw-data", true).put("cache", false)));
+            .setConfig(new JsonObject().put("path", path)));
         ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
         return retriever.getConfig()
           .eventually(retriever::close)
           .recover(err -> Future.failedFuture(new ConfigException(path, "", "cannot load: " + err.getMessage())))
-          .map(merged -> applyOverrides(path, merged));
+          .map(file -> overlay(path, file, System.getenv(), systemProperties()));
       });
   }
 
@@ -135,18 +142,18 @@ public final class ConfigLoader {
 
   /** Parses {@code text} strictly (an inline {@code -conf} JSON string) and applies the overrides. */
   public static Loaded applyArgument(String source, String text) {
-    JsonObject merged = parseStrict(source, text);
-    System.getenv().forEach((k, v) -> {
-      if (k.startsWith(ENV_PREFIX)) {
-        merged.put(k, v);
+    return overlay(source, parseStrict(source, text), System.getenv(), systemProperties());
+  }
+
+  private static Map<String, String> systemProperties() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String name : System.getProperties().stringPropertyNames()) {
+      String value = System.getProperty(name);
+      if (value != null) {
+        out.put(name, value);
       }
-    });
-    System.getProperties().stringPropertyNames().forEach(k -> {
-      if (k.startsWith(SYS_PREFIX)) {
-        merged.put(k, System.getProperty(k));
-      }
-    });
-    return applyOverrides(source, merged);
+    }
+    return out;
   }
 
   /**
@@ -161,8 +168,9 @@ public final class ConfigLoader {
         throw new ConfigException(source, "", "the file is empty; it must hold one JSON object");
       }
       if (first != JsonToken.START_OBJECT) {
-        throw new ConfigException(source, "", "line " + parser.currentLocation().getLineNr()
-          + ", column " + parser.currentLocation().getColumnNr() + ": must be a JSON object, starts with " + first.asString());
+        JsonLocation at = parser.currentTokenLocation();
+        throw new ConfigException(source, "", "line " + at.getLineNr() + ", column " + at.getColumnNr()
+          + ": must be a JSON object, starts with " + describe(first, parser));
       }
       parser.skipChildren();
       JsonToken trailing = parser.nextToken();
@@ -173,8 +181,8 @@ public final class ConfigLoader {
       }
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
-      String where = at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ";
-      throw new ConfigException(source, "", "invalid JSON at " + where + e.getOriginalMessage());
+      String where = at == null || at.getLineNr() < 0 ? ": " : " at line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ";
+      throw new ConfigException(source, "", "invalid JSON" + where + dev.loopkit.bus.LogValues.safe(e.getOriginalMessage(), 300));
     } catch (IOException e) {
       throw new ConfigException(source, "", "cannot read: " + e.getMessage());
     }
@@ -185,36 +193,32 @@ public final class ConfigLoader {
     }
   }
 
-  private static JsonArray envKeys() {
-    JsonArray keys = new JsonArray();
-    System.getenv().keySet().stream().filter(k -> k.startsWith(ENV_PREFIX)).sorted().forEach(keys::add);
-    return keys;
-  }
-
-  /** Splits the merged store output into the file's object and the prefixed overrides, then applies them. */
-  static Loaded applyOverrides(String source, JsonObject merged) {
-    JsonObject config = new JsonObject();
-    Map<String, String> env = new LinkedHashMap<>();
-    Map<String, String> sys = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : merged) {
-      String key = e.getKey();
-      if (key.startsWith(ENV_PREFIX) && System.getenv(key) != null) {
-        env.put(key, String.valueOf(e.getValue()));
-      } else if (key.startsWith(SYS_PREFIX) && System.getProperty(key) != null) {
-        sys.put(key, String.valueOf(e.getValue()));
-      } else if (System.getProperty(key) == null) {
-        config.put(key, e.getValue());
-      }
+  /** @return how the first token of a config that is not an object looks, e.g. {@code a number (42)} */
+  private static String describe(JsonToken token, JsonParser parser) throws IOException {
+    switch (token) {
+      case START_ARRAY:
+        return "[";
+      case VALUE_NUMBER_INT:
+      case VALUE_NUMBER_FLOAT:
+        return "a number (" + dev.loopkit.bus.LogValues.safe(parser.getText(), 40) + ")";
+      case VALUE_STRING:
+        return "a string (" + dev.loopkit.bus.LogValues.quote(parser.getText()) + ")";
+      case VALUE_TRUE:
+      case VALUE_FALSE:
+      case VALUE_NULL:
+        return token.asString();
+      default:
+        return String.valueOf(token);
     }
-    return overlay(source, config, env, sys);
   }
 
   /**
-   * Applies {@code LOOPKIT_*} environment and {@code loopkit.*} system-property overrides to
-   * {@code config} (modified in place), environment first, each in name order.
+   * Applies the overrides to {@code config} (modified in place): {@code LOOPKIT_*} environment variables,
+   * then system properties named exactly like a top-level key (of the file or of {@link AppConfig#KEYS}),
+   * then {@code loopkit.*} system properties, each group in name order.
    *
    * @param env environment variables (only {@code LOOPKIT_*} names are used)
-   * @param sys system properties (only {@code loopkit.*} names are used)
+   * @param sys system properties (only {@code loopkit.*} names and top-level key names are used)
    */
   public static Loaded overlay(String source, JsonObject config, Map<String, String> env, Map<String, String> sys) {
     Map<String, String> provenance = new LinkedHashMap<>();
@@ -222,6 +226,13 @@ public final class ConfigLoader {
       String[] segments = name.substring(ENV_PREFIX.length()).split("__", -1);
       String path = setPath(config, segments, true, env.get(name), "env " + name);
       provenance.put(path, "env " + name);
+    });
+    java.util.Set<String> sections = new java.util.TreeSet<>(AppConfig.KEYS);
+    sections.addAll(config.fieldNames());
+    sections.stream().filter(sys::containsKey).forEach(name -> {
+      // vertx-config's naming: the whole top-level value; validation then names this override if it is wrong
+      config.put(name, parseValue(sys.get(name)));
+      provenance.put(name, "-D" + name);
     });
     sys.keySet().stream().filter(k -> k.startsWith(SYS_PREFIX)).sorted().forEach(name -> {
       String[] segments = name.substring(SYS_PREFIX.length()).split("\\.", -1);

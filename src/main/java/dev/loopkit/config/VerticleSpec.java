@@ -4,6 +4,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.json.JsonObject;
 
+import java.lang.reflect.Modifier;
 import java.util.Locale;
 
 /**
@@ -40,7 +41,11 @@ public final class VerticleSpec {
     this.config = config;
   }
 
-  /** Reads and validates one entry (the class must exist and be a verticle). */
+  /**
+   * Reads and validates one entry: the class must exist, be a concrete, public verticle with a public
+   * no-argument constructor (how instances are created), and not be an {@link ApplicationVerticle} (which
+   * would deploy the application inside itself, forever).
+   */
   public static VerticleSpec read(String name, ConfigReader r) {
     String className = r.requiredString("class");
     int instances = r.integer("instances", DEFAULT_INSTANCES, 1, MAX_INSTANCES);
@@ -61,6 +66,29 @@ public final class VerticleSpec {
     if (!io.vertx.core.Deployable.class.isAssignableFrom(type)) {
       throw r.error("class", "\"" + className + "\" is not a verticle (implement io.vertx.core.Deployable, "
         + "e.g. extend VerticleBase or AbstractVerticle)");
+    }
+    if (ApplicationVerticle.class.isAssignableFrom(type)) {
+      throw r.error("class", "\"" + className + "\" is the application itself (it deploys the configured verticles): "
+        + "listed here it would deploy the application again inside itself, forever — remove this entry");
+    }
+    if (type.isInterface() || Modifier.isAbstract(type.getModifiers())) {
+      throw r.error("class", "\"" + className + "\" is " + (type.isInterface() ? "an interface" : "abstract")
+        + ": name a concrete verticle class");
+    }
+    if (!Modifier.isPublic(type.getModifiers()) || type.getEnclosingClass() != null && !Modifier.isStatic(type.getModifiers())) {
+      throw r.error("class", "\"" + className + "\" must be a public top-level or static nested class (loopkit creates "
+        + "its instances)");
+    }
+    try {
+      if (!Modifier.isPublic(type.getDeclaredConstructor().getModifiers())) {
+        throw r.error("class", "\"" + className + "\": its no-argument constructor must be public (loopkit creates "
+          + "its instances with it)");
+      }
+    } catch (NoSuchMethodException e) {
+      throw r.error("class", "\"" + className + "\" has no no-argument constructor; loopkit creates its instances with "
+        + "one — add a public no-argument constructor");
+    } catch (LinkageError | SecurityException e) {
+      throw r.error("class", "\"" + className + "\" cannot be loaded: " + e);
     }
     return new VerticleSpec(name, className, instances, threading, enabled, config);
   }

@@ -42,7 +42,7 @@ class ConfigLoaderTest {
     @Test
     void not_an_object() {
       assertThatThrownBy(() -> ConfigLoader.parseStrict("c.json", "[1, 2]"))
-        .hasMessage("c.json: line 1, column 2: must be a JSON object, starts with [");
+        .hasMessage("c.json: line 1, column 1: must be a JSON object, starts with [");
     }
 
     @Test
