@@ -19,6 +19,11 @@ import java.util.Map;
  * }</pre>
  *
  * Errors name the full path, e.g. {@code routes[2].retry.maxAttempts: must be an integer in [1, 100], got 0}.
+ *
+ * <p>Addresses are checked against each other: a route's {@code target} is neither Vert.x's
+ * ({@code __vertx.*}), {@code loopkit.cancel}, the verticle's own {@code address}/{@code statsAddress}, nor
+ * part of a loop of routes (a → b → a); a breaker's {@code notificationAddress} is none of the addresses the
+ * verticle serves (a state change published there would be served as a call) nor a reserved one.
  */
 public final class TimeoutOptions {
 
@@ -72,7 +77,44 @@ public final class TimeoutOptions {
     if (address.equals(statsAddress)) {
       throw r.error("statsAddress", "must differ from address \"" + address + "\"");
     }
+    checkAddresses(r, read);
     routes = read;
+  }
+
+  private void checkAddresses(ConfigReader r, List<RouteOptions> read) {
+    Map<String, String> targetOf = new HashMap<>();
+    read.forEach(route -> targetOf.put(route.getAddress(), route.getTarget()));
+    for (int i = 0; i < read.size(); i++) {
+      RouteOptions route = read.get(i);
+      String path = r.path("routes") + "[" + i + "]";
+      String target = route.getTarget();
+      if (reserved(target) || target.equals(address) || target.equals(statsAddress)) {
+        throw new ConfigException(path + ".target", "\"" + target + "\" is " + (reserved(target) ? "a reserved address"
+          : "the verticle's own " + (target.equals(address) ? "address" : "statsAddress")) + "; a route forwards to a service");
+      }
+      // follow route → route: coming back to where we started is a loop every call would go round until its deadline
+      String next = target;
+      for (int hops = 0; hops <= read.size() && targetOf.containsKey(next); hops++) {
+        if (next.equals(route.getAddress())) {
+          throw new ConfigException(path + ".target", "\"" + target + "\" leads back to this route (" + route.getAddress()
+            + "): routes must not form a loop");
+        }
+        next = targetOf.get(next);
+      }
+      BreakerOptions breaker = route.getCircuitBreaker();
+      if (breaker != null) {
+        String n = breaker.getNotificationAddress();
+        if (reserved(n) || n.equals(address) || n.equals(statsAddress) || targetOf.containsKey(n)) {
+          throw new ConfigException(path + ".circuitBreaker.notificationAddress", "\"" + n + "\" is "
+            + (reserved(n) ? "a reserved address" : "an address this verticle serves")
+            + ": state changes published there would be served as requests; choose an address of its own");
+        }
+      }
+    }
+  }
+
+  private static boolean reserved(String address) {
+    return address.startsWith("__vertx.") || address.equals(dev.loopkit.bus.Addresses.CANCEL);
   }
 
   public JsonObject toJson() {

@@ -5,6 +5,7 @@ import dev.loopkit.blocking.BlockingCheckerVerticle;
 import dev.loopkit.bus.Addresses;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
+import dev.loopkit.bus.ServedAddresses;
 import dev.loopkit.timeout.Budget;
 import dev.loopkit.timeout.CancelNotices;
 import dev.loopkit.timeout.TimeoutVerticle;
@@ -277,6 +278,24 @@ class HostileBusTest {
       });
       return probe.released(3_000);
     }).onComplete(tc.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("every address the timeout verticle serves is reserved while it runs (no address-valued field can name it)")
+  void served_addresses_are_reserved_while_deployed(Vertx vertx, VertxTestContext tc) {
+    vertx.deployVerticle(new TimeoutVerticle(), new DeploymentOptions().setConfig(CONFIG)).compose(id -> {
+      tc.verify(() -> {
+        for (String a : List.of(ROUTE, "c.guarded", GENERIC, STATS)) {
+          assertThat(ServedAddresses.isReserved(vertx, a)).as(a).isTrue();
+        }
+        assertThat(ServedAddresses.isReserved(vertx, "h.svc")).isFalse();
+      });
+      return vertx.undeploy(id);
+    }).onComplete(tc.succeeding(v -> tc.verify(() -> {
+      assertThat(ServedAddresses.isReserved(vertx, ROUTE)).isFalse();
+      assertThat(ServedAddresses.isReserved(vertx, "c.guarded")).isFalse();
+      tc.completeNow();
+    })));
   }
 
   @Test

@@ -141,6 +141,35 @@ class TimeoutOptionsTest {
     assertThatThrownBy(() -> new TimeoutOptions(loop)).hasMessageStartingWith("routes[0].target: must differ from address");
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+    "a Vert.x address    | {\"address\": \"p\", \"target\": \"__vertx.reply.1\"}  | routes[0].target: \"__vertx.reply.1\" is a reserved address",
+    "the cancel address  | {\"address\": \"p\", \"target\": \"loopkit.cancel\"}   | routes[0].target: \"loopkit.cancel\" is a reserved address",
+    "its own address     | {\"address\": \"p\", \"target\": \"loopkit.timeout\"}  | routes[0].target: \"loopkit.timeout\" is the verticle's own address",
+    "its stats address   | {\"address\": \"p\", \"target\": \"loopkit.timeout.stats\"} | routes[0].target: \"loopkit.timeout.stats\" is the verticle's own statsAddress",
+    "notifications into a route | {\"address\": \"p\", \"target\": \"q\", \"circuitBreaker\": {\"notificationAddress\": \"p\"}} | routes[0].circuitBreaker.notificationAddress: \"p\" is an address this verticle serves",
+    "notifications to cancel | {\"address\": \"p\", \"target\": \"q\", \"circuitBreaker\": {\"notificationAddress\": \"loopkit.cancel\"}} | routes[0].circuitBreaker.notificationAddress: \"loopkit.cancel\" is a reserved address",
+  })
+  void addresses_that_would_loop_or_reach_reserved_ones_are_refused(String name, String route, String expected) {
+    JsonObject config = new JsonObject().put("routes", new JsonArray().add(new JsonObject(route)));
+    assertThatThrownBy(() -> new TimeoutOptions(config)).isInstanceOf(ConfigException.class).hasMessageStartingWith(expected.trim());
+  }
+
+  @Test
+  void routes_must_not_form_a_loop() {
+    JsonObject config = new JsonObject().put("routes", new JsonArray()
+      .add(new JsonObject().put("address", "a").put("target", "b"))
+      .add(new JsonObject().put("address", "b").put("target", "c"))
+      .add(new JsonObject().put("address", "c").put("target", "a")));
+    assertThatThrownBy(() -> new TimeoutOptions(config))
+      .hasMessage("routes[0].target: \"b\" leads back to this route (a): routes must not form a loop");
+    // a chain is fine
+    JsonObject chain = new JsonObject().put("routes", new JsonArray()
+      .add(new JsonObject().put("address", "a").put("target", "b"))
+      .add(new JsonObject().put("address", "b").put("target", "svc")));
+    assertThat(new TimeoutOptions(chain).getRoutes()).hasSize(2);
+  }
+
   @Test
   void required_fields_and_empty_routes_are_rejected() {
     assertThatThrownBy(() -> new TimeoutOptions(new JsonObject()))
