@@ -7,10 +7,17 @@ import io.vertx.core.json.JsonObject;
 /**
  * A route's {@code retryBudget}: the token bucket that caps the extra load retries and hedges can add
  * (the idea of gRPC's retry throttling, with Finagle's deposit accounting). Every call through the route
- * deposits {@link #getRatio() ratio} tokens, up to {@link #getMaxTokens() maxTokens}; every retry or hedge
- * copy takes one whole token, and without one it is not sent. The bucket starts full. So over any period,
- * extra sends ≤ {@code ratio × calls + maxTokens}: with the defaults, a failing target sees at most 20 %
- * more load than without retries, never 3× (the retry storm).
+ * that sends its first attempt deposits {@link #getRatio() ratio} tokens, up to
+ * {@link #getMaxTokens() maxTokens}; every retry or hedge copy takes one whole token, and without one it
+ * is not sent. The bucket starts full. So over any period, extra sends ≤ {@code ratio × calls sent +
+ * maxTokens}: with the defaults, a failing target sees at most 20 % more load than without retries, never
+ * 3× (the retry storm).
+ *
+ * <p>What callers can do to the bucket: calls shed on arrival (budget spent or below {@code minAttemptMs})
+ * and calls refused by an open circuit deposit nothing, so a flood of cheap calls cannot refill it; no retry
+ * or hedge copy starts with less than {@code minAttemptMs} of the caller's budget left, so a short budget
+ * cannot make the route spend a token on a send that cannot finish. A token spent on a send that is later
+ * abandoned (deadline, caller gone, another copy won) is not refunded: the load reached the target.
  *
  * <pre>{@code "retryBudget": { "ratio": 0.2, "maxTokens": 10 } }</pre>
  */

@@ -46,6 +46,10 @@ class CallerIsolationTest {
     .add(new JsonObject().put("address", "cnt.guarded").put("target", "cnt").put("timeoutMs", 1_000)
       .put("lateReplyWindowMs", 0)
       .put("circuitBreaker", new JsonObject().put("maxFailures", 3).put("resetTimeoutMs", 10_000)))
+    .add(new JsonObject().put("address", "tok.guarded").put("target", "tok").put("timeoutMs", 1_000)
+      .put("minAttemptMs", 50)
+      .put("retry", new JsonObject().put("maxAttempts", 2).put("backoffMs", 1).put("maxBackoffMs", 1))
+      .put("retryBudget", new JsonObject().put("ratio", 0.5).put("maxTokens", 1)))
     .add(new JsonObject().put("address", "half.guarded").put("target", "half").put("timeoutMs", 1_000)
       .put("circuitBreaker", new JsonObject().put("maxFailures", 1).put("resetTimeoutMs", 150))));
 
@@ -156,6 +160,25 @@ class CallerIsolationTest {
       })
       .compose(v -> breakerIs(vertx, "cnt.guarded", CircuitBreakerState.OPEN))
       .onComplete(tc.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("calls shed on arrival do not refill the retry budget (they reach no target)")
+  void shed_calls_do_not_refill_the_retry_budget(Vertx vertx, VertxTestContext tc) {
+    Probe.fail(vertx, "tok", 503, "busy");
+    // a real call: deposits 0.5 (capped at 1), its retry takes the token
+    Future<?> chain = request(vertx, "tok.guarded", null, null).otherwiseEmpty();
+    for (int i = 0; i < 10; i++) {
+      // 10 ms left, below minAttemptMs 50: shed, nothing sent
+      chain = chain.compose(v -> request(vertx, "tok.guarded", "10", null).otherwiseEmpty());
+    }
+    chain.onComplete(tc.succeeding(v -> tc.verify(() -> {
+      JsonObject stats = verticle.guard("tok.guarded").stats();
+      assertThat(stats.getLong("retries")).isEqualTo(1);
+      assertThat(stats.getLong("shed")).isEqualTo(10);
+      assertThat(stats.getDouble("retryTokens")).isEqualTo(0.0);
+      tc.completeNow();
+    })));
   }
 
   @Test

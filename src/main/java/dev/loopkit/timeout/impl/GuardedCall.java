@@ -114,7 +114,6 @@ final class GuardedCall<T> {
   void start() {
     guard.stats.calls.increment();
     guard.started(this);
-    guard.retryBudget.deposit();
     budgetMs = scope.remainingMs();
     scopeRegistration = scope.onCancel(reason -> onCtx(() -> onScopeCancelled(reason)));
     if (done) {
@@ -133,6 +132,9 @@ final class GuardedCall<T> {
         + "': circuit open, nothing sent; retry after the breaker's resetTimeoutMs"));
       return;
     }
+    // only a call that reaches the target pays into the retry budget: shed and refused calls (which a caller
+    // can make in bulk, cheaply) must not refill it and so raise the extra load on a failing target
+    guard.retryBudget.deposit();
     if (hedge != null) {
       scheduleHedge();
     }
