@@ -103,6 +103,36 @@ class LauncherIT {
   }
 
   @Test
+  @DisplayName("failures found only while deploying, and the application listed as a verticle, are one line without a stack trace")
+  void deploy_time_failures_are_one_line(@TempDir Path dir) throws Exception {
+    try (java.net.ServerSocket held = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      Path inUse = dir.resolve("in-use.json");
+      Files.writeString(inUse, "{\"http\": {\"enabled\": false}, \"verticles\": {\"upstream\": "
+        + "{\"class\": \"dev.loopkit.demo.DemoUpstreamVerticle\", \"config\": {\"port\": " + held.getLocalPort() + "}}}}");
+      Path itself = dir.resolve("itself.json");
+      Files.writeString(itself, "{\"http\": {\"enabled\": false}, \"verticles\": {\"app\": {\"class\": \"dev.loopkit.MainVerticle\"}}}");
+      for (Path conf : List.of(inUse, itself)) {
+        int[] exit = {0};
+        String out = run(java("-jar", JAR.toString(), "-conf", conf.toString()), exit);
+        assertThat(exit[0]).isNotZero();
+        List<String> problems = out.lines().filter(l -> l.contains("ERROR") || l.contains("WARN")).toList();
+        assertThat(problems).as(out).hasSize(1);
+        assertThat(problems.get(0)).contains(conf.toString()).containsAnyOf("verticles.upstream: ", "verticles.app.class: ");
+        assertThat(out).doesNotContain("\tat ");
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("-Dhttp=x is an error naming the override, not a section that silently vanishes")
+  void a_section_replaced_by_an_override_is_named() throws Exception {
+    int[] exit = {0};
+    String out = run(java("-Dhttp=x", "-jar", JAR.toString()), exit);
+    assertThat(exit[0]).isNotZero();
+    assertThat(out).contains("classpath:conf/application.json (overridden by -Dhttp): http: must be a JSON object, got \"x\"");
+  }
+
+  @Test
   @DisplayName("invalid JSON stops start-up naming line and column")
   void invalid_json(@TempDir Path dir) throws Exception {
     Path conf = dir.resolve("broken.json");

@@ -189,7 +189,8 @@ class HostileConfigTest {
         assertThat(new LauncherLogFilter().decide(echo)).isEqualTo(FilterReply.DENY);
       });
       return Released.eventually(vertx, 5_000, () -> vertx.deploymentIDs().isEmpty(),
-        () -> "still deployed: " + vertx.deploymentIDs()).map(err);
+        () -> "still deployed: " + vertx.deploymentIDs())
+        .compose(v -> Released.counters(vertx, 5_000)).map(err);
     }).onComplete(tc.succeeding(err -> tc.verify(() -> {
       List<ILoggingEvent> lines = captured.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).toList();
       assertThat(lines).as("WARN/ERROR lines").hasSize(1);
