@@ -8,6 +8,7 @@ import dev.loopkit.async.Tasks;
 import dev.loopkit.bus.BusRequest;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.bus.RequestIds;
 import dev.loopkit.timeout.CancelNotices;
 import dev.loopkit.timeout.CircuitOpenException;
@@ -275,7 +276,7 @@ final class GuardedCall<T> {
         } else if (!send(false)) {
           guard.retryBudget.refund();
           finish(null, new CircuitOpenException("'" + guard.address + "' → '" + guard.target
-            + "': circuit opened after " + sent + " attempt(s), last failure: " + failure.getMessage()));
+            + "': circuit opened after " + sent + " attempt(s), last failure: " + LogValues.safe(String.valueOf(failure.getMessage()), 300)));
         }
       }));
       return;
@@ -329,7 +330,7 @@ final class GuardedCall<T> {
       guard.stats.deadlineLate(lateMicros);
       finish(null, new CallDeadlineExceeded("'" + guard.address + "' → '" + guard.target
         + "': no reply within " + budgetSource() + " (" + sent + " attempt" + (sent == 1 ? "" : "s")
-        + (lastFailure != null ? "; last failure: " + lastFailure.getMessage() : "") + ")", reason));
+        + (lastFailure != null ? "; last failure: " + LogValues.safe(String.valueOf(lastFailure.getMessage()), 300) : "") + ")", reason));
     } else {
       finish(null, reason);
     }
@@ -358,9 +359,9 @@ final class GuardedCall<T> {
       why = "deadline exceeded (" + guard.address + ")";
       verdictForOthers = callerBudgetMs >= 0 ? null : DEADLINE_VERDICT;
     } else if (failure instanceof CancelledException) {
-      why = "caller gave up: " + failure.getMessage();
+      why = "caller gave up: " + LogValues.safe(String.valueOf(failure.getMessage()), 300);
     } else {
-      why = "call ended: " + failure.getMessage();
+      why = "call ended: " + LogValues.safe(String.valueOf(failure.getMessage()), 300);
     }
     for (Attempt a : new ArrayList<>(inFlight)) {
       abandon(a, why, verdictForOthers, verdictForOthers == null);
