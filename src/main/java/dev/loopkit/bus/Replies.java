@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 public final class Replies {
 
   private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
+  private static final LogLimiter BUGS = new LogLimiter(60_000);
 
   private Replies() {
   }
@@ -41,7 +42,8 @@ public final class Replies {
   }
 
   /**
-   * Wraps a consumer body so that an exception it throws is logged once and answered
+   * Wraps a consumer body so that an exception it throws is logged (at most once a minute per address,
+   * exception class and throwing line, with a count of the repeats) and answered
    * {@link FailureCode#INTERNAL} instead of leaving the caller to time out.
    *
    * @param address the address served, for the log line
@@ -53,8 +55,13 @@ public final class Replies {
       } catch (Throwable t) {
         // the exception's text may carry what the caller sent: cut and escaped, in the log and in the reply
         String shown = LogValues.safe(t.toString(), 300);
-        LOG.error("consumer of '{}' threw {} — replied 500; this is a bug in the consumer, fix it (stack follows)",
-          address, shown, t);
+        StackTraceElement[] st = t.getStackTrace();
+        long skipped = BUGS.admit(address + '|' + t.getClass().getName() + '|' + (st.length > 0 ? st[0] : ""));
+        if (skipped >= 0) {
+          // once a minute per (address, exception, throwing line): a caller repeating the request cannot flood the log
+          LOG.error("consumer of '{}' threw {} — replied 500; this is a bug in the consumer, fix it{} (stack follows)",
+            address, shown, skipped > 0 ? " (" + skipped + " more like it in the last minute, not logged)" : "", t);
+        }
         try {
           fail(message, FailureCode.INTERNAL, "internal error in '" + address + "': " + shown);
         } catch (Throwable ignored) {

