@@ -77,7 +77,7 @@ public final class FetchRequest {
       return parse(json, maxRequests);
     } catch (ConfigException e) {
       // the message can quote the caller's keys and values: one line, bounded
-      throw FailureCode.BAD_REQUEST.exception(LogValues.safe(e.getMessage(), MAX_MESSAGE));
+      throw FailureCode.BAD_REQUEST.exception(oneLine(e.getMessage()));
     }
   }
 
@@ -142,6 +142,12 @@ public final class FetchRequest {
     req.progressAddress = r.string("progressAddress", null);
     r.done();
     return req;
+  }
+
+  /** @return {@code message} escaped (one line) and, escaped, at most {@link #MAX_MESSAGE} characters */
+  private static String oneLine(String message) {
+    String escaped = LogValues.safe(message, message.length());
+    return escaped.length() <= MAX_MESSAGE ? escaped : escaped.substring(0, MAX_MESSAGE) + "…(" + message.length() + " chars)";
   }
 
   private static void checkCount(ConfigReader r, String key, int n, int max) {

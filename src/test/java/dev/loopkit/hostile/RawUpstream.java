@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * each request head and answers with exactly the bytes a {@link Script} writes — no HTTP library in between,
  * so malformed status lines, interim-response storms, oversized heads, endless bodies and resets are what
  * the client really sees. Counts accepted and open connections; timers a script starts stop when the
- * connection closes. Closing a socket sends a RST ({@code SO_LINGER 0}), like a crashed upstream.
+ * connection closes. Closing a socket sends a RST ({@code SO_LINGER 0}), like a crashed upstream, unless the
+ * script is {@link #graceful}.
  */
 public final class RawUpstream {
 
@@ -30,8 +31,16 @@ public final class RawUpstream {
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
 
+  /** A script whose connections close with a FIN (an orderly close) instead of a RST. */
+  public interface Graceful extends Script {
+  }
+
   private RawUpstream(Vertx vertx, Script script) {
-    this.server = vertx.createNetServer(new NetServerOptions().setSoLinger(0)).connectHandler(so -> {
+    NetServerOptions options = new NetServerOptions();
+    if (!(script instanceof Graceful)) {
+      options.setSoLinger(0);
+    }
+    this.server = vertx.createNetServer(options).connectHandler(so -> {
       accepted.incrementAndGet();
       open.incrementAndGet();
       so.closeHandler(v -> open.decrementAndGet());
@@ -93,6 +102,11 @@ public final class RawUpstream {
     return (vertx, so, head) -> so.write(latin1(bytes)).onComplete(v -> so.close());
   }
 
+  /** {@code script}, with connections closed in order (FIN) rather than reset. */
+  public static Script graceful(Script script) {
+    return (Graceful) script::answer;
+  }
+
   /** Reads the request and never answers. */
   public static Script hang() {
     return (vertx, so, head) -> { };
@@ -103,7 +117,7 @@ public final class RawUpstream {
     return (vertx, so, head) -> {
       so.write(latin1(first));
       long timer = vertx.setPeriodic(intervalMs, t -> so.write(latin1(each)));
-      so.closeHandler(v -> vertx.cancelTimer(timer));
+      so.endHandler(v -> vertx.cancelTimer(timer)); // closeHandler is RawUpstream's
     };
   }
 
@@ -117,7 +131,7 @@ public final class RawUpstream {
           at[0]++;
         }
       });
-      so.closeHandler(v -> vertx.cancelTimer(timer));
+      so.endHandler(v -> vertx.cancelTimer(timer)); // closeHandler is RawUpstream's
     };
   }
 
