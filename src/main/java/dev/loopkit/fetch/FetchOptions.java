@@ -47,8 +47,11 @@ public class FetchOptions {
   /** Largest response body kept (1 MiB); a larger one fails BODY_TOO_LARGE and its connection is reset. */
   public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
   /**
-   * Response bytes one call may keep (32 MiB): headers (name + value + {@value #HEADER_COST} per field), bodies,
-   * redirect URLs and parsed JSON trees (estimated) of all its requests together. An item whose response would
+   * Response bytes one call may keep (32 MiB), all its requests together: headers (name + value +
+   * {@value #HEADER_COST} per field), bodies twice — as received and as they appear in the reply (text as
+   * escaped UTF-8, binary as base64; a JSON body as its parsed tree, estimated before parsing) — and redirect
+   * URLs. So a call holds at most about this much memory for its results; an encoder of the reply needs about
+   * the reply's size again. An item whose response would
    * go past it fails {@link FetchErrorCode#PAYLOAD_TOO_LARGE} (its connection reset, not drained); the call
    * still replies with the other items' results.
    */

@@ -110,7 +110,7 @@ class HostileUpstreamTest {
         urls.add(base + "/x" + i);
       }
       return new JsonObject().put("urls", urls).put("concurrency", 1);
-    }, null, Expect.item(4, FetchErrorCode.PAYLOAD_TOO_LARGE), 4_000));
+    }, null, Expect.item(2, FetchErrorCode.PAYLOAD_TOO_LARGE), 4_000));
     c.add(fault("JSON bomb past maxCallBytes", RawUpstream.write(response(200, "OK", "application/json", bomb)), FetchErrorCode.PAYLOAD_TOO_LARGE));
     c.add(fault("JSON content type, not JSON", RawUpstream.write(response(200, "OK", "application/json", "{nope")), FetchErrorCode.INVALID_BODY));
     c.add(new Case("slow drip of the body", RawUpstream.drip("HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n" + "z".repeat(1000), 5),

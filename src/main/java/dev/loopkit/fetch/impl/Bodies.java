@@ -118,6 +118,37 @@ final class Bodies {
     return cost;
   }
 
+  /**
+   * @return the bytes {@code body} takes in the encoded reply: base64 for BINARY, the UTF-8 of the decoded text
+   * with JSON escapes for TEXT ({@code charset} null: UTF-8), 0 for the other kinds (a JSON tree is charged by
+   * {@link #jsonCost})
+   */
+  static long replyBytes(Buffer body, BodyKind kind, Charset charset) {
+    if (kind == BodyKind.BINARY) {
+      return 4L * ((body.length() + 2) / 3);
+    }
+    if (kind != BodyKind.TEXT) {
+      return 0;
+    }
+    String text = body.toString(charset == null ? StandardCharsets.UTF_8 : charset);
+    long n = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x20) {
+        n += c == '\b' || c == '\t' || c == '\n' || c == '\f' || c == '\r' ? 2 : 6;
+      } else if (c == '"' || c == '\\') {
+        n += 2;
+      } else if (c < 0x80) {
+        n += 1;
+      } else if (c < 0x800 || Character.isSurrogate(c)) {
+        n += 2; // a surrogate pair is 4 bytes of UTF-8, 2 per char
+      } else {
+        n += 3;
+      }
+    }
+    return n;
+  }
+
   /** @return TEXT when {@code bytes} are valid UTF-8, else BINARY */
   static BodyKind sniff(byte[] bytes) {
     try {

@@ -356,6 +356,14 @@ final class Exchange extends Limiter.Waiter {
       } else if (kind == BodyKind.TEXT) {
         charset = Bodies.charsetOf(contentType);
       }
+      // the body is held twice once the reply is built: as received, and as the reply's text (escaped UTF-8:
+      // a one-byte charset's letters become two or three bytes, control characters six) or base64
+      long inReply = Bodies.replyBytes(b, kind, charset);
+      if (inReply > 0 && !charge(inReply)) {
+        finishFailure(FetchErrorCode.PAYLOAD_TOO_LARGE, "its body of " + b.length() + " bytes, " + inReply
+          + " bytes in the reply, " + pastCallLimit());
+        return;
+      }
     } else {
       b = null;
     }
