@@ -2,10 +2,13 @@ package dev.loopkit.fetch.impl;
 
 import dev.loopkit.bus.LogValues;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -18,6 +21,7 @@ import io.vertx.core.http.impl.HttpClientConnectionInternal;
 import io.vertx.core.internal.VertxInternal;
 
 import java.net.InetAddress;
+import java.util.ArrayDeque;
 
 /**
  * The one place where the fetch engine reaches below Vert.x's public API (5.0.7): the name resolver, and a
@@ -79,12 +83,27 @@ final class Internals {
     }
   }
 
-  /** Per connection: drops interim responses, fails the connection on malformed or oversized heads. */
-  static final class Guard extends ChannelInboundHandlerAdapter {
+  /**
+   * Per connection: drops interim responses, fails the connection on malformed or oversized heads. It also
+   * sees the requests going out, for one more 5.0.7 (Netty 4.2.9) quirk: the codec forgets a request's method
+   * when an interim response comes first, so the final response to a {@code HEAD} would be read as having the
+   * body its {@code content-length} announces. The guard ends such a response at its head and closes the
+   * connection (its framing can no longer be trusted).
+   */
+  static final class Guard extends ChannelDuplexHandler {
 
+    private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
     private int interim;
     private boolean dropUntilLast;
     private boolean broken;
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+      if (msg instanceof HttpRequest) {
+        methods.addLast(((HttpRequest) msg).method());
+      }
+      super.write(ctx, msg, promise);
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -126,9 +145,18 @@ final class Internals {
             ReferenceCountUtil.release(msg);
             return;
           }
+          boolean afterInterim = interim > 0;
           interim = 0;
+          HttpMethod method = methods.pollFirst();
           if (r.headers().size() > MAX_HEADERS) {
             fail(ctx, msg, "more than " + MAX_HEADERS + " header fields (" + r.headers().size() + ")");
+            return;
+          }
+          if (afterInterim && HttpMethod.HEAD.equals(method) && !(msg instanceof LastHttpContent)) {
+            broken = true; // whatever the codec reads next is not a body: drop it, the connection closes
+            ctx.fireChannelRead(msg);
+            ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+            ctx.close();
             return;
           }
         } else if (dropUntilLast && msg instanceof HttpContent) {
