@@ -3,7 +3,6 @@ package dev.loopkit.fetch.impl;
 import dev.loopkit.async.LiveResources;
 import dev.loopkit.bus.LogValues;
 import dev.loopkit.fetch.FetchErrorCode;
-import dev.loopkit.fetch.FetchOptions;
 import dev.loopkit.fetch.FetchResult;
 import dev.loopkit.fetch.FetchResult.BodyKind;
 import io.vertx.core.AsyncResult;
@@ -20,9 +19,7 @@ import io.vertx.core.net.SocketAddress;
 
 import java.net.InetAddress;
 import java.nio.charset.Charset;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * One request of a call on the wire, hop by hop (redirects): resolve and check the host, wait for a slot,
@@ -133,7 +130,7 @@ final class Exchange extends Limiter.Waiter {
         return;
       }
       if (ar.failed()) {
-        finishFailure(FetchErrorCode.CONNECT_FAILED, "cannot resolve host " + LogValues.quote(t.host) + ": " + describe(ar.cause()));
+        finishFailure(FetchErrorCode.CONNECT_FAILED, "cannot resolve host " + LogValues.quote(t.host) + ": " + Wire.describe(ar.cause()));
         return;
       }
       HostRules.Verdict v = engine.rules.checkResolved(t.host, t.port, ar.result(), t.verdict());
@@ -209,7 +206,7 @@ final class Exchange extends Limiter.Waiter {
       return;
     }
     if (ar.failed()) {
-      finishFailure(connectFailure(ar.cause()), "cannot connect to " + target.hostKey + " (" + address.getHostAddress() + "): " + describe(ar.cause()));
+      finishFailure(Wire.connectFailure(ar.cause()), "cannot connect to " + target.hostKey + " (" + address.getHostAddress() + "): " + Wire.describe(ar.cause()));
       return;
     }
     request = ar.result();
@@ -236,21 +233,21 @@ final class Exchange extends Limiter.Waiter {
       if (t instanceof Internals.InvalidResponseException) {
         finishFailure(FetchErrorCode.INVALID_RESPONSE, "invalid response from " + target.hostKey + ": " + t.getMessage() + "; connection closed");
       } else {
-        finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.hostKey + " failed before the response headers: " + describe(t));
+        finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.hostKey + " failed before the response headers: " + Wire.describe(t));
       }
       return;
     }
     HttpClientResponse resp = ar.result();
     response = resp;
     int status = resp.statusCode();
-    long head = headBytes(resp);
+    long head = Wire.headBytes(resp);
     if (!charge(head)) {
       finishFailure(FetchErrorCode.PAYLOAD_TOO_LARGE, "response head (" + head + " bytes counted) " + pastCallLimit()
         + "; connection reset without reading the body");
       return;
     }
     String location = resp.getHeader(HttpHeaders.LOCATION);
-    if (isRedirect(status) && location != null && engine.options.getMaxRedirects() > 0) {
+    if (Wire.isRedirect(status) && location != null && engine.options.getMaxRedirects() > 0) {
       if (redirects >= engine.options.getMaxRedirects()) {
         finishFailure(FetchErrorCode.TOO_MANY_REDIRECTS, "more than maxRedirects (" + engine.options.getMaxRedirects()
           + ") redirects; last hop " + LogValues.quote(target.url) + " -> " + LogValues.quote(location));
@@ -261,7 +258,7 @@ final class Exchange extends Limiter.Waiter {
     }
     String length = method == HttpMethod.HEAD || status == 204 || status == 304 ? null : resp.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length != null) {
-      long declared = parseLength(length);
+      long declared = Wire.parseLength(length);
       if (declared > engine.options.getMaxBodyBytes()) {
         finishFailure(FetchErrorCode.BODY_TOO_LARGE, "content-length " + declared + " is more than maxBodyBytes ("
           + engine.options.getMaxBodyBytes() + "); connection reset without reading it");
@@ -316,7 +313,7 @@ final class Exchange extends Limiter.Waiter {
       return;
     }
     finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.hostKey + " broke while reading the body after "
-      + received + " bytes: " + describe(t));
+      + received + " bytes: " + Wire.describe(t));
   }
 
   private void onEnd() {
@@ -351,7 +348,7 @@ final class Exchange extends Limiter.Waiter {
           kind = BodyKind.TEXT;
           error = FetchErrorCode.INVALID_BODY;
           message = "content-type " + LogValues.quote(Bodies.mediaType(contentType)) + " but the body is not JSON: "
-            + LogValues.safe(firstLine(e.getMessage()), 200);
+            + LogValues.safe(Wire.firstLine(e.getMessage()), 200);
         }
       } else if (kind == BodyKind.TEXT) {
         charset = Bodies.charsetOf(contentType);
@@ -399,11 +396,11 @@ final class Exchange extends Limiter.Waiter {
       }
       if (sendBody != null) {
         sendBody = null;
-        headers = copyWithout(headers, "content-type");
+        headers = Wire.copyWithout(headers, "content-type");
       }
     }
     if (!next.sameOrigin(target)) {
-      headers = copyWithout(headers, "authorization", "cookie", "proxy-authorization");
+      headers = Wire.copyWithout(headers, "authorization", "cookie", "proxy-authorization");
     }
     redirecting = true;
     int[] drained = {0};
@@ -537,15 +534,6 @@ final class Exchange extends Limiter.Waiter {
       + " bytes kept by its results)";
   }
 
-  /** What a response head costs against maxCallBytes: names and values, plus {@link FetchOptions#HEADER_COST} per field. */
-  private static long headBytes(HttpClientResponse resp) {
-    long n = resp.statusMessage() == null ? 0 : resp.statusMessage().length();
-    for (Map.Entry<String, String> h : resp.headers()) {
-      n += h.getKey().length() + h.getValue().length() + FetchOptions.HEADER_COST;
-    }
-    return n;
-  }
-
   private long remainingMs() {
     return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
   }
@@ -556,50 +544,5 @@ final class Exchange extends Limiter.Waiter {
 
   private static double ms(long nanos) {
     return nanos / 1_000_000.0;
-  }
-
-  private static boolean isRedirect(int status) {
-    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-  }
-
-  private static long parseLength(String s) {
-    try {
-      return Long.parseLong(s.trim());
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
-
-  private static MultiMap copyWithout(MultiMap headers, String... names) {
-    if (headers == null) {
-      return null;
-    }
-    MultiMap copy = HttpHeaders.headers().addAll(headers);
-    for (String n : names) {
-      copy.remove(n);
-    }
-    return copy;
-  }
-
-  private static FetchErrorCode connectFailure(Throwable t) {
-    if (t instanceof TimeoutException) {
-      return FetchErrorCode.TIMEOUT;
-    }
-    return FetchErrorCode.CONNECT_FAILED;
-  }
-
-
-  private static String describe(Throwable t) {
-    String m = t.getMessage();
-    return t.getClass().getSimpleName() + (m == null ? "" : ": " + LogValues.safe(firstLine(m), 200));
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    String line = nl < 0 ? s : s.substring(0, nl);
-    return line.length() > 300 ? line.substring(0, 300) + "…" : line;
   }
 }
