@@ -206,7 +206,7 @@ final class Exchange extends Limiter.Waiter {
       return;
     }
     if (ar.failed()) {
-      finishFailure(Wire.connectFailure(ar.cause()), "cannot connect to " + target.hostKey + " (" + address.getHostAddress() + "): " + Wire.describe(ar.cause()));
+      finishFailure(Wire.connectFailure(ar.cause()), "cannot connect to " + target.origin.label + " (" + address.getHostAddress() + "): " + Wire.describe(ar.cause()));
       return;
     }
     request = ar.result();
@@ -231,9 +231,9 @@ final class Exchange extends Limiter.Waiter {
     if (ar.failed()) {
       Throwable t = ar.cause();
       if (t instanceof Internals.InvalidResponseException) {
-        finishFailure(FetchErrorCode.INVALID_RESPONSE, "invalid response from " + target.hostKey + ": " + t.getMessage() + "; connection closed");
+        finishFailure(FetchErrorCode.INVALID_RESPONSE, "invalid response from " + target.origin.label + ": " + t.getMessage() + "; connection closed");
       } else {
-        finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.hostKey + " failed before the response headers: " + Wire.describe(t));
+        finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.origin.label + " failed before the response headers: " + Wire.describe(t));
       }
       return;
     }
@@ -308,11 +308,11 @@ final class Exchange extends Limiter.Waiter {
       return;
     }
     if (t instanceof Internals.InvalidResponseException) {
-      finishFailure(FetchErrorCode.INVALID_RESPONSE, "invalid response from " + target.hostKey + " after " + received
+      finishFailure(FetchErrorCode.INVALID_RESPONSE, "invalid response from " + target.origin.label + " after " + received
         + " body bytes: " + t.getMessage() + "; connection closed");
       return;
     }
-    finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.hostKey + " broke while reading the body after "
+    finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.origin.label + " broke while reading the body after "
       + received + " bytes: " + Wire.describe(t));
   }
 
@@ -460,7 +460,7 @@ final class Exchange extends Limiter.Waiter {
       return ", " + received + " bytes received";
     }
     if (stage == QUEUE) {
-      return " for " + target.hostKey;
+      return " for " + target.origin.label;
     }
     return "";
   }

@@ -31,8 +31,10 @@ final class Target {
     final int port;
     /** The address when {@link #host} is an address literal, else {@code null} (a name to resolve). */
     final InetAddress literal;
-    /** {@code scheme://host:port}, as spelled (for messages). */
+    /** {@code scheme://host:port}, as spelled (origin comparisons). */
     final String hostKey;
+    /** {@link #hostKey} for messages: the host cut to {@link LogValues#MAX_CHARS} characters. */
+    final String label;
     /** The Host header: the URL's host (IPv6 in brackets) and port. */
     final HostAndPort hostHeader;
     /** The limiter's key when {@link #literal} is set ({@link #canonicalKey}), else {@code null}. */
@@ -49,6 +51,8 @@ final class Target {
       this.literal = literal == null ? null : HostRules.unmap(literal);
       String shown = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
       this.hostKey = (ssl ? "https://" : "http://") + shown + ":" + port;
+      this.label = shown.length() <= LogValues.MAX_CHARS ? hostKey
+        : (ssl ? "https://" : "http://") + LogValues.safe(shown, LogValues.MAX_CHARS) + ":" + port;
       this.hostHeader = HostAndPort.create(shown, port);
       this.canonicalKey = this.literal == null ? null : canonicalKey(ssl, this.literal, port);
       this.server = this.literal == null ? null : SocketAddress.inetSocketAddress(port, this.literal.getHostAddress());
