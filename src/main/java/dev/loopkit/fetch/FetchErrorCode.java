@@ -31,7 +31,19 @@ public enum FetchErrorCode {
   /** A redirect's {@code Location} is not a valid http(s) URL. */
   INVALID_URL,
   /** No slot and the wait queue is full ({@code maxQueue}): refused at once. */
-  OVERLOADED;
+  OVERLOADED,
+  /**
+   * Keeping this response would take the call past {@code maxCallBytes} (the response bytes one call may keep,
+   * all its requests together): the connection was reset rather than drained; the other items keep their
+   * results.
+   */
+  PAYLOAD_TOO_LARGE,
+  /**
+   * The upstream's response broke HTTP/1.1 or the engine's response limits: a malformed status line, header or
+   * chunk, a status outside 100–599, a head over 8 KiB or with more than 100 header fields, an unsolicited
+   * {@code 101}, or more than 20 interim (1xx) responses in a row. The connection was closed.
+   */
+  INVALID_RESPONSE;
 
   /** @return the whole-call failure code when this item decides a call (mode all, any, quorum) */
   public FailureCode callFailure() {
@@ -44,6 +56,8 @@ public enum FetchErrorCode {
         return FailureCode.TIMEOUT;
       case CANCELLED:
         return FailureCode.CANCELLED;
+      case PAYLOAD_TOO_LARGE:
+        return FailureCode.PAYLOAD_TOO_LARGE;
       default:
         return FailureCode.BAD_GATEWAY;
     }

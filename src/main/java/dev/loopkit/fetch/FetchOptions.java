@@ -2,6 +2,7 @@ package dev.loopkit.fetch;
 
 import dev.loopkit.bus.Addresses;
 import dev.loopkit.bus.Headers;
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.config.ConfigException;
 import dev.loopkit.config.ConfigReader;
 import dev.loopkit.fetch.impl.HostRules;
@@ -45,6 +46,23 @@ public class FetchOptions {
   public static final int DEFAULT_CONCURRENCY = 64;
   /** Largest response body kept (1 MiB); a larger one fails BODY_TOO_LARGE and its connection is reset. */
   public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+  /**
+   * Response bytes one call may keep (32 MiB), all its requests together: headers (name + value +
+   * {@value #HEADER_COST} per field), bodies twice — as received and as they appear in the reply (text as
+   * escaped UTF-8, binary as base64; a JSON body as its parsed tree, estimated before parsing) — and redirect
+   * URLs. So a call holds at most about this much memory for its results; an encoder of the reply needs about
+   * the reply's size again. An item whose response would
+   * go past it fails {@link FetchErrorCode#PAYLOAD_TOO_LARGE} (its connection reset, not drained); the call
+   * still replies with the other items' results.
+   */
+  public static final long DEFAULT_MAX_CALL_BYTES = 32L * 1024 * 1024;
+  /** Bytes charged to {@link #DEFAULT_MAX_CALL_BYTES maxCallBytes} per response header field, beyond its name and value. */
+  public static final int HEADER_COST = 128;
+  /**
+   * Prefix every {@code progressAddress} must start with ({@value}); the address must also not be reserved
+   * ({@link dev.loopkit.bus.ServedAddresses#isReserved}).
+   */
+  public static final String DEFAULT_PROGRESS_ADDRESS_PREFIX = Addresses.PROGRESS_PREFIX;
   /** Redirects followed per request; one more fails TOO_MANY_REDIRECTS; 0 returns 3xx responses as they are. */
   public static final int DEFAULT_MAX_REDIRECTS = 5;
   /** A call's overall deadline when it sets no {@code timeoutMs}. */
@@ -81,6 +99,8 @@ public class FetchOptions {
   private int defaultConcurrency = DEFAULT_CONCURRENCY;
   private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
   private int maxRedirects = DEFAULT_MAX_REDIRECTS;
+  private long maxCallBytes = DEFAULT_MAX_CALL_BYTES;
+  private String progressAddressPrefix = DEFAULT_PROGRESS_ADDRESS_PREFIX;
   private long timeoutMs = DEFAULT_TIMEOUT_MS;
   private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
   private long maxTimeoutMs = DEFAULT_MAX_TIMEOUT_MS;
@@ -109,6 +129,8 @@ public class FetchOptions {
     this.defaultConcurrency = other.defaultConcurrency;
     this.maxBodyBytes = other.maxBodyBytes;
     this.maxRedirects = other.maxRedirects;
+    this.maxCallBytes = other.maxCallBytes;
+    this.progressAddressPrefix = other.progressAddressPrefix;
     this.timeoutMs = other.timeoutMs;
     this.requestTimeoutMs = other.requestTimeoutMs;
     this.maxTimeoutMs = other.maxTimeoutMs;
@@ -140,6 +162,8 @@ public class FetchOptions {
     defaultConcurrency = r.integer("defaultConcurrency", DEFAULT_CONCURRENCY, 1, 1_000_000);
     maxBodyBytes = r.integer("maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1, 1 << 30);
     maxRedirects = r.integer("maxRedirects", DEFAULT_MAX_REDIRECTS, 0, 50);
+    maxCallBytes = r.longValue("maxCallBytes", DEFAULT_MAX_CALL_BYTES, 1, 1L << 40);
+    progressAddressPrefix = r.string("progressAddressPrefix", DEFAULT_PROGRESS_ADDRESS_PREFIX);
     maxTimeoutMs = r.longValue("maxTimeoutMs", DEFAULT_MAX_TIMEOUT_MS, 1, 3_600_000);
     timeoutMs = r.longValue("timeoutMs", DEFAULT_TIMEOUT_MS, 1, 3_600_000);
     requestTimeoutMs = r.longValue("requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT_MS, 0, 3_600_000);
@@ -182,8 +206,41 @@ public class FetchOptions {
     if (userAgent.chars().anyMatch(c -> c < 32 || c == 127)) {
       throw new ConfigException("userAgent", "must not contain control characters");
     }
+    checkProgressPrefix(progressAddressPrefix, address);
     HostRules.compile(allowedHosts, deniedHosts, "allowedHosts", "deniedHosts");
   }
+
+  /**
+   * The prefix must leave every reserved address out of reach: it may not be empty, may not be a prefix of
+   * (or equal to) Vert.x's {@code __vertx.}, any loopkit address constant or this verticle's own
+   * {@code address}, and may not contain whitespace or control characters. So {@code loopkit.} is refused
+   * (it would cover {@code loopkit.fetch}), {@code loopkit.progress.} and {@code app.progress.} are fine.
+   */
+  private static void checkProgressPrefix(String prefix, String address) {
+    if (prefix.isEmpty()) {
+      throw new ConfigException("progressAddressPrefix", "must not be empty (every address would be allowed)");
+    }
+    if (!prefix.chars().allMatch(c -> c > 32 && c < 127)) {
+      throw new ConfigException("progressAddressPrefix", "must be printable ASCII without spaces, got " + LogValues.quote(prefix));
+    }
+    if (prefix.startsWith("__vertx.") || "__vertx.".startsWith(prefix)) {
+      throw new ConfigException("progressAddressPrefix", "must not cover Vert.x's own __vertx.* addresses, got \"" + prefix + "\"");
+    }
+    for (String reserved : RESERVED_CONSTANTS) {
+      if (reserved.startsWith(prefix)) {
+        throw new ConfigException("progressAddressPrefix", "must not be a prefix of the reserved address '" + reserved
+          + "', got \"" + prefix + "\" (use e.g. \"" + DEFAULT_PROGRESS_ADDRESS_PREFIX + "\")");
+      }
+    }
+    if (address.startsWith(prefix)) {
+      throw new ConfigException("progressAddressPrefix", "must not be a prefix of this verticle's address '" + address
+        + "', got \"" + prefix + "\"");
+    }
+  }
+
+  /** Addresses no progress prefix may cover (the constants of {@link Addresses}, except the prefix itself). */
+  private static final List<String> RESERVED_CONSTANTS = List.of(Addresses.FETCH, Addresses.CANCEL, Addresses.BLOCKING,
+    Addresses.BLOCKING_REPORT);
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -198,6 +255,8 @@ public class FetchOptions {
       .put("defaultConcurrency", defaultConcurrency)
       .put("maxBodyBytes", maxBodyBytes)
       .put("maxRedirects", maxRedirects)
+      .put("maxCallBytes", maxCallBytes)
+      .put("progressAddressPrefix", progressAddressPrefix)
       .put("timeoutMs", timeoutMs)
       .put("requestTimeoutMs", requestTimeoutMs)
       .put("maxTimeoutMs", maxTimeoutMs)
@@ -327,6 +386,32 @@ public class FetchOptions {
   /** @param maxRedirects 0: redirects are not followed, a 3xx is returned as it is */
   public FetchOptions setMaxRedirects(int maxRedirects) {
     this.maxRedirects = maxRedirects;
+    return this;
+  }
+
+  public long getMaxCallBytes() {
+    return maxCallBytes;
+  }
+
+  /**
+   * @param maxCallBytes response bytes one call may keep (headers, bodies, redirect URLs, parsed JSON);
+   * past it an item fails PAYLOAD_TOO_LARGE and the call still replies
+   */
+  public FetchOptions setMaxCallBytes(long maxCallBytes) {
+    this.maxCallBytes = maxCallBytes;
+    return this;
+  }
+
+  public String getProgressAddressPrefix() {
+    return progressAddressPrefix;
+  }
+
+  /**
+   * @param progressAddressPrefix what every {@code progressAddress} must start with; must not cover a reserved
+   * address ({@code loopkit.} is refused: it would reach {@code loopkit.fetch})
+   */
+  public FetchOptions setProgressAddressPrefix(String progressAddressPrefix) {
+    this.progressAddressPrefix = progressAddressPrefix;
     return this;
   }
 

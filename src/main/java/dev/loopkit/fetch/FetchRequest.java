@@ -1,6 +1,7 @@
 package dev.loopkit.fetch;
 
 import dev.loopkit.bus.FailureCode;
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.config.ConfigException;
 import dev.loopkit.config.ConfigReader;
 import io.vertx.core.buffer.Buffer;
@@ -31,6 +32,9 @@ import java.util.Map;
  * with a {@link ReplyException} of code 400 (or 403) whose message names the field.
  */
 public final class FetchRequest {
+
+  /** Longest message of a 400 about the request's shape (longer ones, quoting the caller's values, are cut). */
+  private static final int MAX_MESSAGE = 400;
 
   private final List<Item> items = new ArrayList<>();
   private FetchMode mode = FetchMode.SETTLED;
@@ -72,7 +76,8 @@ public final class FetchRequest {
     try {
       return parse(json, maxRequests);
     } catch (ConfigException e) {
-      throw FailureCode.BAD_REQUEST.exception(e.getMessage());
+      // the message can quote the caller's keys and values: one line, bounded
+      throw FailureCode.BAD_REQUEST.exception(oneLine(e.getMessage()));
     }
   }
 
@@ -137,6 +142,12 @@ public final class FetchRequest {
     req.progressAddress = r.string("progressAddress", null);
     r.done();
     return req;
+  }
+
+  /** @return {@code message} escaped (one line) and, escaped, at most {@link #MAX_MESSAGE} characters */
+  private static String oneLine(String message) {
+    String escaped = LogValues.safe(message, message.length());
+    return escaped.length() <= MAX_MESSAGE ? escaped : escaped.substring(0, MAX_MESSAGE) + "…(" + message.length() + " chars)";
   }
 
   private static void checkCount(ConfigReader r, String key, int n, int max) {

@@ -5,8 +5,9 @@ import dev.loopkit.async.Deadline;
 import dev.loopkit.async.Registration;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
+import dev.loopkit.bus.LogValues;
+import dev.loopkit.bus.ServedAddresses;
 import dev.loopkit.bus.Replies;
-import dev.loopkit.config.ConfigReader;
 import dev.loopkit.config.ConfiguredVerticle;
 import dev.loopkit.fetch.impl.HandoffCodec;
 import dev.loopkit.timeout.Budget;
@@ -39,15 +40,28 @@ import java.util.concurrent.TimeUnit;
  *   {@value Headers#REQUEST_ID} cancels the call: its connections are reset.</li>
  *   <li><b>Progress.</b> With {@code progressAddress}, each result is published there as it completes,
  *   as the result JSON plus {@code seq} (0, 1, … in completion order) and {@code requestId} (when the
- *   message carried one): exactly one message per request, all before the reply.</li>
+ *   message carried one): exactly one message per request, all before the reply. The address must start
+ *   with {@link FetchOptions#getProgressAddressPrefix()} ({@code loopkit.progress.} by default), name
+ *   something below it, be printable ASCII of at most {@value #MAX_PROGRESS_ADDRESS} characters and not be
+ *   reserved ({@link ServedAddresses#isReserved}: {@code __vertx.*}, {@code loopkit.cancel}, any address a
+ *   loopkit verticle serves, this one's included); otherwise the call is refused 400 naming
+ *   {@code progressAddress}, before any work — results can never be published onto another service's
+ *   address.</li>
+ *   <li><b>Request ids.</b> The verticle generates none: a cancel notice cancels the call whose
+ *   {@value Headers#REQUEST_ID} equals the notice's {@code requestId} exactly (no prefix or case-insensitive
+ *   match).</li>
  * </ul>
  */
 public class FetchVerticle extends VerticleBase implements ConfiguredVerticle {
+
+  /** Longest {@code progressAddress} accepted. */
+  public static final int MAX_PROGRESS_ADDRESS = 200;
 
   private FetchOptions options;
   private FetchEngine engine;
   private MessageConsumer<Object> consumer;
   private Registration notices = Registration.NONE;
+  private Registration served = Registration.NONE;
   private DeliveryOptions replyOptions;
 
   /** A verticle configured by its deployment {@code config()}. */
@@ -73,6 +87,7 @@ public class FetchVerticle extends VerticleBase implements ConfiguredVerticle {
     notices = CancelNotices.listen(vertx);
     replyOptions = HandoffCodec.deliveryOptions(vertx);
     String address = options.getAddress();
+    served = ServedAddresses.add(vertx, address);
     consumer = vertx.eventBus().consumer(address, Replies.guarded(address, this::handle));
     return consumer.completion();
   }
@@ -80,6 +95,7 @@ public class FetchVerticle extends VerticleBase implements ConfiguredVerticle {
   @Override
   public Future<?> stop() {
     notices.remove();
+    served.remove();
     return consumer.unregister().eventually(() -> engine.close());
   }
 
@@ -106,6 +122,23 @@ public class FetchVerticle extends VerticleBase implements ConfiguredVerticle {
     } catch (ReplyException e) {
       Replies.fail(msg, e);
       return;
+    }
+    if (request.progressAddress() != null) {
+      String refused = checkProgressAddress(request.progressAddress());
+      if (refused != null) {
+        Replies.fail(msg, FailureCode.BAD_REQUEST, refused);
+        return;
+      }
+    }
+    String budget = msg.headers().get(Headers.TIMEOUT_MS);
+    if (budget != null) {
+      try {
+        Headers.parseMillis(budget);
+      } catch (NumberFormatException e) {
+        Replies.fail(msg, FailureCode.BAD_REQUEST, "header " + Headers.TIMEOUT_MS + " must be an integer number of "
+          + "milliseconds in ASCII digits (the caller's remaining budget), got " + LogValues.quote(budget));
+        return;
+      }
     }
     CancelScope served = Budget.serve(vertx, msg, Long.MAX_VALUE);
     if (served == null) {
@@ -138,6 +171,30 @@ public class FetchVerticle extends VerticleBase implements ConfiguredVerticle {
     });
   }
 
+  /** @return why {@code address} may not receive progress, or {@code null} when it may */
+  private String checkProgressAddress(String address) {
+    String prefix = options.getProgressAddressPrefix();
+    if (address.length() > MAX_PROGRESS_ADDRESS) {
+      return "progressAddress: must be at most " + MAX_PROGRESS_ADDRESS + " characters, got " + address.length()
+        + ": " + LogValues.quote(address);
+    }
+    if (ServedAddresses.isReserved(vertx, address) || address.equals(options.getAddress())) {
+      return "progressAddress: " + LogValues.quote(address) + " is reserved (a Vert.x or loopkit address); use an "
+        + "address of your own below '" + prefix + "'";
+    }
+    if (!address.startsWith(prefix) || address.length() == prefix.length()) {
+      return "progressAddress: must start with '" + prefix + "' (progressAddressPrefix) and name an address below it, got "
+        + LogValues.quote(address);
+    }
+    for (int i = 0; i < address.length(); i++) {
+      char c = address.charAt(i);
+      if (c <= 32 || c >= 127) {
+        return "progressAddress: must be printable ASCII without spaces, got " + LogValues.quote(address);
+      }
+    }
+    return null;
+  }
+
   private Handler<FetchResult> progressPublisher(String address, String requestId) {
     EventBus bus = vertx.eventBus();
     DeliveryOptions delivery = new DeliveryOptions();
@@ -160,7 +217,7 @@ public class FetchVerticle extends VerticleBase implements ConfiguredVerticle {
     }
     if (body instanceof String) {
       String s = (String) body;
-      return "a string " + ConfigReader.show(s.length() > 60 ? s.substring(0, 60) + "…" : s);
+      return "a string " + LogValues.quote(s);
     }
     return "a " + body.getClass().getSimpleName();
   }

@@ -34,6 +34,8 @@ class FetchOptionsTest {
     assertThat(o.getDefaultConcurrency()).isEqualTo(FetchOptions.DEFAULT_CONCURRENCY);
     assertThat(o.getMaxBodyBytes()).isEqualTo(FetchOptions.DEFAULT_MAX_BODY_BYTES);
     assertThat(o.getMaxRedirects()).isEqualTo(FetchOptions.DEFAULT_MAX_REDIRECTS);
+    assertThat(o.getMaxCallBytes()).isEqualTo(FetchOptions.DEFAULT_MAX_CALL_BYTES).isEqualTo(32L * 1024 * 1024);
+    assertThat(o.getProgressAddressPrefix()).isEqualTo(FetchOptions.DEFAULT_PROGRESS_ADDRESS_PREFIX).isEqualTo("loopkit.progress.");
     assertThat(o.getTimeoutMs()).isEqualTo(FetchOptions.DEFAULT_TIMEOUT_MS);
     assertThat(o.getRequestTimeoutMs()).isEqualTo(FetchOptions.DEFAULT_REQUEST_TIMEOUT_MS);
     assertThat(o.getMaxTimeoutMs()).isEqualTo(FetchOptions.DEFAULT_MAX_TIMEOUT_MS).isLessThan(30_000);
@@ -55,7 +57,7 @@ class FetchOptionsTest {
       .setMaxRequestsPerCall(50).setDefaultConcurrency(4).setMaxBodyBytes(1000).setMaxRedirects(0).setTimeoutMs(500)
       .setRequestTimeoutMs(200).setMaxTimeoutMs(1000).setDeadlineMarginMs(0).setConnectTimeoutMs(100)
       .setKeepAliveTimeoutMs(0).setPipelining(true).setEventLoops(2).setBudgetHeader("x-budget").setSendBudget(false)
-      .setUserAgent("me/1");
+      .setUserAgent("me/1").setMaxCallBytes(4096).setProgressAddressPrefix("app.progress.");
     FetchOptions back = new FetchOptions(o.toJson());
     assertThat(back.toJson()).isEqualTo(o.toJson());
     FetchOptions copy = new FetchOptions(o);
@@ -85,10 +87,29 @@ class FetchOptionsTest {
     "allowedHosts; [\"ok.example\", \"10.0.0.0/99\"]; allowedHosts[1]: invalid host entry",
     "deniedHosts; [\"*\"]; deniedHosts[0]: invalid host entry",
     "maxInflight; 3; maxInflight: unknown key (did you mean 'maxInFlight'?)",
+    "maxCallBytes; 0; maxCallBytes: must be an integer",
+    "maxCallBytes; \"32m\"; maxCallBytes: must be an integer",
+    "progressAddressPrefix; \"\"; progressAddressPrefix: must not be empty",
+    "progressAddressPrefix; 7; progressAddressPrefix: must be a string",
+    "progressAddressPrefix; \"loopkit.\"; progressAddressPrefix: must not be a prefix of the reserved address 'loopkit.fetch'",
+    "progressAddressPrefix; \"loopkit.c\"; progressAddressPrefix: must not be a prefix of the reserved address 'loopkit.cancel'",
+    "progressAddressPrefix; \"l\"; progressAddressPrefix: must not be a prefix of the reserved address",
+    "progressAddressPrefix; \"__vertx.\"; progressAddressPrefix: must not cover Vert.x's own",
+    "progressAddressPrefix; \"__v\"; progressAddressPrefix: must not cover Vert.x's own",
+    "progressAddressPrefix; \"my progress.\"; progressAddressPrefix: must be printable ASCII",
   })
   void invalid_values_are_rejected_naming_the_key(String key, String json, String message) {
     JsonObject config = new JsonObject("{\"" + key + "\": " + json + "}");
     assertThatThrownBy(() -> new FetchOptions(config)).isInstanceOf(ConfigException.class).hasMessageContaining(message);
+  }
+
+  @Test
+  void the_progress_prefix_may_not_cover_the_verticles_own_address() {
+    JsonObject config = new JsonObject().put("address", "app.progress.fetch").put("progressAddressPrefix", "app.progress.");
+    assertThatThrownBy(() -> new FetchOptions(config)).isInstanceOf(ConfigException.class)
+      .hasMessageContaining("progressAddressPrefix: must not be a prefix of this verticle's address 'app.progress.fetch'");
+    assertThat(new FetchOptions(new JsonObject().put("progressAddressPrefix", "app.progress.")).getProgressAddressPrefix())
+      .isEqualTo("app.progress.");
   }
 
   @Test

@@ -157,15 +157,45 @@ class FetchVerticleTest {
   }
 
   @Nested
+  @DisplayName("cancel notices match the request id exactly")
+  class ExactIdTests {
+
+    @Test
+    void notices_for_other_ids_prefixes_or_case_variants_cancel_nothing(Vertx vertx, VertxTestContext tc) {
+      DeliveryOptions d = new DeliveryOptions().addHeader(Headers.REQUEST_ID, "job-42");
+      Future<Message<JsonObject>> call = vertx.eventBus().request(FetchOptions.DEFAULT_ADDRESS,
+        urls(base + "/item/1?fault=hang").put("timeoutMs", 20_000), d);
+      List<String> near = List.of("job-4", "job-421", "JOB-42", " job-42", "job-42 ", "job-", "", "job-42\n", "job-4*");
+      long before = dev.loopkit.timeout.CancelNotices.received(vertx);
+      Fixture.eventually(vertx, 5_000, () -> up.activeRequests() == 1, () -> "active=" + up.activeRequests())
+        .compose(v -> {
+          near.forEach(id -> dev.loopkit.timeout.CancelNotices.publish(vertx, id, "not yours"));
+          return Fixture.eventually(vertx, 5_000, () -> dev.loopkit.timeout.CancelNotices.received(vertx) - before >= near.size(),
+            () -> "notices received " + (dev.loopkit.timeout.CancelNotices.received(vertx) - before));
+        })
+        .compose(v -> {
+          assertThat(call.isComplete()).as("no near-miss id cancels the call").isFalse();
+          assertThat(up.activeRequests()).isEqualTo(1);
+          dev.loopkit.timeout.CancelNotices.publish(vertx, "job-42", "yours");
+          return call.<Void>transform(ar -> {
+            assertThatFailure(ar.cause()).failedWith(FailureCode.CANCELLED).messageContains("yours");
+            return Future.succeededFuture();
+          });
+        })
+        .compose(v -> clean(vertx)).onComplete(tc.succeedingThenComplete());
+    }
+  }
+
+  @Nested
   @DisplayName("progress: results as completed")
   class ProgressTests {
 
     @Test
     void each_result_is_published_with_seq_and_index_before_the_reply(Vertx vertx, VertxTestContext tc) {
       List<JsonObject> seen = new ArrayList<>();
-      MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer("test.progress", m -> seen.add(m.body()));
+      MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer("loopkit.progress.test", m -> seen.add(m.body()));
       JsonObject req = urls(base + "/item/0?delay_ms=150", base + "/item/1?delay_ms=10", base + "/item/2?status=500",
-        base + "/item/3?delay_ms=80").put("progressAddress", "test.progress");
+        base + "/item/3?delay_ms=80").put("progressAddress", "loopkit.progress.test");
       DeliveryOptions d = new DeliveryOptions().addHeader(Headers.REQUEST_ID, "req-42");
       consumer.completion()
         .compose(v -> vertx.eventBus().<JsonObject>request(FetchOptions.DEFAULT_ADDRESS, req, d))

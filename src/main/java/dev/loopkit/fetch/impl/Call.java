@@ -48,6 +48,8 @@ final class Call {
   private int winner = -1;
   private boolean finished;
   private boolean pumping;
+  /** Response bytes the call's exchanges hold (headers, bodies, redirect URLs, parsed JSON estimates). */
+  private long kept;
 
   Call(FetchEngineImpl engine, Prepared[] items, FetchMode mode, int quorum, int concurrency, long timeoutMs,
        CancelScope scope, Promise<FetchReply> promise, Handler<FetchResult> onResult) {
@@ -92,6 +94,27 @@ final class Call {
     } finally {
       pumping = false;
     }
+  }
+
+  /** Takes {@code bytes} from the call's {@code maxCallBytes}; false (nothing taken) when they do not fit. */
+  boolean charge(long bytes) {
+    if (bytes > roomLeft()) {
+      return false;
+    }
+    kept += bytes;
+    return true;
+  }
+
+  void refund(long bytes) {
+    kept -= bytes;
+  }
+
+  long kept() {
+    return kept;
+  }
+
+  long roomLeft() {
+    return engine.options.getMaxCallBytes() - kept;
   }
 
   void onItemDone(Exchange e, FetchResult r) {

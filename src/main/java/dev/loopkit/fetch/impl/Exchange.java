@@ -1,10 +1,12 @@
 package dev.loopkit.fetch.impl;
 
 import dev.loopkit.async.LiveResources;
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.fetch.FetchErrorCode;
 import dev.loopkit.fetch.FetchResult;
 import dev.loopkit.fetch.FetchResult.BodyKind;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -18,7 +20,6 @@ import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
 import java.nio.charset.Charset;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * One request of a call on the wire, hop by hop (redirects): resolve and check the host, wait for a slot,
@@ -32,6 +33,7 @@ import java.util.concurrent.TimeoutException;
 final class Exchange extends Limiter.Waiter {
 
   private static final int REDIRECT_DRAIN_LIMIT = 64 * 1024;
+  private static final Handler<Throwable> IGNORE = t -> { };
   private static final String[] STAGES = {"resolving the host", "waiting for a slot", "connecting",
     "waiting for the response headers", "reading the body"};
   private static final int RESOLVE = 0;
@@ -53,6 +55,10 @@ final class Exchange extends Limiter.Waiter {
   private MultiMap headers;
   private Buffer sendBody;
   private InetAddress address;
+  /** The limiter's key for this hop: the canonical resolved address ({@link Target#canonicalKey}). */
+  private String hostKey;
+  /** Bytes this exchange holds against the call's {@code maxCallBytes}. */
+  private long charged;
   private int stage;
   private boolean holdsSlot;
   private boolean done;
@@ -114,6 +120,7 @@ final class Exchange extends Limiter.Waiter {
     target = t;
     if (t.literal != null) {
       address = t.literal;
+      hostKey = t.canonicalKey;
       acquire();
       return;
     }
@@ -123,7 +130,7 @@ final class Exchange extends Limiter.Waiter {
         return;
       }
       if (ar.failed()) {
-        finishFailure(FetchErrorCode.CONNECT_FAILED, "cannot resolve host \"" + t.host + "\": " + ar.cause().getMessage());
+        finishFailure(FetchErrorCode.CONNECT_FAILED, "cannot resolve host " + LogValues.quote(t.host) + ": " + Wire.describe(ar.cause()));
         return;
       }
       HostRules.Verdict v = engine.rules.checkResolved(t.host, t.port, ar.result(), t.verdict());
@@ -131,7 +138,8 @@ final class Exchange extends Limiter.Waiter {
         finishFailure(FetchErrorCode.FORBIDDEN_HOST, "host refused: " + v.refusal());
         return;
       }
-      address = ar.result();
+      address = HostRules.unmap(ar.result());
+      hostKey = Target.canonicalKey(t.ssl, address, t.port);
       acquire();
     });
   }
@@ -139,12 +147,12 @@ final class Exchange extends Limiter.Waiter {
   private void acquire() {
     stage = QUEUE;
     queueStart = System.nanoTime();
-    int r = engine.limiter.acquire(target.hostKey, this);
+    int r = engine.limiter.acquire(hostKey, this);
     if (r == Limiter.GRANTED) {
       holdsSlot = true;
       connect();
     } else if (r == Limiter.REJECTED) {
-      finishFailure(FetchErrorCode.OVERLOADED, "no slot for " + target.hostKey + " and the wait queue is full (maxQueue "
+      finishFailure(FetchErrorCode.OVERLOADED, "no slot for " + hostKey + " and the wait queue is full (maxQueue "
         + engine.options.getMaxQueue() + "): refused at once; retry later or raise maxInFlight/maxPerHost/maxQueue");
     }
   }
@@ -160,10 +168,14 @@ final class Exchange extends Limiter.Waiter {
   private void connect() {
     stage = CONNECT;
     connectStart = System.nanoTime();
+    // The pool is keyed by server and authority: plain http uses the canonical address for both, so every
+    // spelling of a host shares one pool of maxPerHost connections (the Host header is set per request); TLS
+    // keeps a name as authority (SNI, certificate check), an address literal its canonical form.
+    String canonical = address.getHostAddress();
     RequestOptions ro = new RequestOptions()
       .setMethod(method)
-      .setServer(target.server != null ? target.server : SocketAddress.inetSocketAddress(target.port, address.getHostAddress()))
-      .setHost(target.host)
+      .setServer(target.server != null ? target.server : SocketAddress.inetSocketAddress(target.port, canonical))
+      .setHost(target.ssl && target.literal == null ? target.host : canonical)
       .setPort(target.port)
       .setSsl(target.ssl)
       .setURI(target.requestUri)
@@ -179,6 +191,11 @@ final class Exchange extends Limiter.Waiter {
 
   private void onRequest(AsyncResult<HttpClientRequest> ar) {
     connectNanos += System.nanoTime() - connectStart;
+    if (ar.succeeded()) {
+      // Vert.x logs a request's failure at ERROR when it has no exception handler (each reset: "Connection
+      // was closed"); the exchange learns of failures from its futures and handlers, so this one stays quiet.
+      ar.result().exceptionHandler(IGNORE);
+    }
     if (done) {
       if (ar.succeeded()) {
         // Finished while the connection was being obtained: close it rather than reset the unsent request.
@@ -189,10 +206,11 @@ final class Exchange extends Limiter.Waiter {
       return;
     }
     if (ar.failed()) {
-      finishFailure(connectFailure(ar.cause()), "cannot connect to " + target.hostKey + " (" + address.getHostAddress() + "): " + describe(ar.cause()));
+      finishFailure(Wire.connectFailure(ar.cause()), "cannot connect to " + target.origin.label + " (" + address.getHostAddress() + "): " + Wire.describe(ar.cause()));
       return;
     }
     request = ar.result();
+    request.authority(target.origin.hostHeader);
     engine.live.increment(LiveResources.HTTP_REQUESTS);
     stage = HEADERS;
     if (engine.options.isSendBudget() && hasDeadline()) {
@@ -202,21 +220,37 @@ final class Exchange extends Limiter.Waiter {
   }
 
   private void onResponse(AsyncResult<HttpClientResponse> ar) {
+    if (ar.succeeded()) {
+      // Vert.x logs a response's failure at ERROR when it has no handler yet ("Stream reset" when we reset it
+      // before reading the body): install one at once, whatever happens next.
+      ar.result().exceptionHandler(IGNORE);
+    }
     if (done) {
       return;
     }
     if (ar.failed()) {
-      finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.hostKey + " failed before the response headers: " + describe(ar.cause()));
+      Throwable t = ar.cause();
+      if (t instanceof Internals.InvalidResponseException) {
+        finishFailure(FetchErrorCode.INVALID_RESPONSE, "invalid response from " + target.origin.label + ": " + t.getMessage() + "; connection closed");
+      } else {
+        finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.origin.label + " failed before the response headers: " + Wire.describe(t));
+      }
       return;
     }
     HttpClientResponse resp = ar.result();
     response = resp;
     int status = resp.statusCode();
+    long head = Wire.headBytes(resp);
+    if (!charge(head)) {
+      finishFailure(FetchErrorCode.PAYLOAD_TOO_LARGE, "response head (" + head + " bytes counted) " + pastCallLimit()
+        + "; connection reset without reading the body");
+      return;
+    }
     String location = resp.getHeader(HttpHeaders.LOCATION);
-    if (isRedirect(status) && location != null && engine.options.getMaxRedirects() > 0) {
+    if (Wire.isRedirect(status) && location != null && engine.options.getMaxRedirects() > 0) {
       if (redirects >= engine.options.getMaxRedirects()) {
         finishFailure(FetchErrorCode.TOO_MANY_REDIRECTS, "more than maxRedirects (" + engine.options.getMaxRedirects()
-          + ") redirects; last hop " + target.url + " -> " + location);
+          + ") redirects; last hop " + LogValues.quote(target.url) + " -> " + LogValues.quote(location));
         return;
       }
       redirect(resp, status, location);
@@ -224,10 +258,15 @@ final class Exchange extends Limiter.Waiter {
     }
     String length = method == HttpMethod.HEAD || status == 204 || status == 304 ? null : resp.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length != null) {
-      long declared = parseLength(length);
+      long declared = Wire.parseLength(length);
       if (declared > engine.options.getMaxBodyBytes()) {
         finishFailure(FetchErrorCode.BODY_TOO_LARGE, "content-length " + declared + " is more than maxBodyBytes ("
           + engine.options.getMaxBodyBytes() + "); connection reset without reading it");
+        return;
+      }
+      if (declared > call.roomLeft()) {
+        finishFailure(FetchErrorCode.PAYLOAD_TOO_LARGE, "content-length " + declared + " " + pastCallLimit()
+          + "; connection reset without reading it");
         return;
       }
     }
@@ -247,6 +286,11 @@ final class Exchange extends Limiter.Waiter {
         + "); connection reset after " + (received - chunk.length()) + " bytes, the rest not read");
       return;
     }
+    if (!charge(chunk.length())) {
+      finishFailure(FetchErrorCode.PAYLOAD_TOO_LARGE, "body " + pastCallLimit() + "; connection reset after "
+        + (received - chunk.length()) + " bytes, the rest not read");
+      return;
+    }
     if (body == null) {
       body = chunk;
     } else if (!accumulating) {
@@ -263,8 +307,13 @@ final class Exchange extends Limiter.Waiter {
     if (done) {
       return;
     }
-    finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.hostKey + " broke while reading the body after "
-      + received + " bytes: " + describe(t));
+    if (t instanceof Internals.InvalidResponseException) {
+      finishFailure(FetchErrorCode.INVALID_RESPONSE, "invalid response from " + target.origin.label + " after " + received
+        + " body bytes: " + t.getMessage() + "; connection closed");
+      return;
+    }
+    finishFailure(FetchErrorCode.CONNECTION_RESET, "connection to " + target.origin.label + " broke while reading the body after "
+      + received + " bytes: " + Wire.describe(t));
   }
 
   private void onEnd() {
@@ -287,22 +336,38 @@ final class Exchange extends Limiter.Waiter {
         kind = Bodies.sniff(b.getBytes());
       }
       if (kind == BodyKind.JSON) {
+        long tree = Bodies.jsonCost(b);
+        if (!charge(tree)) {
+          finishFailure(FetchErrorCode.PAYLOAD_TOO_LARGE, "its JSON body of " + b.length() + " bytes, parsed (~" + tree
+            + " bytes), " + pastCallLimit() + "; not parsed");
+          return;
+        }
         try {
           json = b.toJsonValue();
         } catch (DecodeException e) {
           kind = BodyKind.TEXT;
           error = FetchErrorCode.INVALID_BODY;
-          message = "content-type " + Bodies.mediaType(contentType) + " but the body is not JSON: " + firstLine(e.getMessage());
+          message = "content-type " + LogValues.quote(Bodies.mediaType(contentType)) + " but the body is not JSON: "
+            + LogValues.safe(Wire.firstLine(e.getMessage()), 200);
         }
       } else if (kind == BodyKind.TEXT) {
         charset = Bodies.charsetOf(contentType);
+      }
+      // the body is held twice once the reply is built: as received, and as the reply's text (escaped UTF-8:
+      // a one-byte charset's letters become two or three bytes, control characters six) or base64
+      long inReply = Bodies.replyBytes(b, kind, charset);
+      if (inReply > 0 && !charge(inReply)) {
+        finishFailure(FetchErrorCode.PAYLOAD_TOO_LARGE, "its body of " + b.length() + " bytes, " + inReply
+          + " bytes in the reply, " + pastCallLimit());
+        return;
       }
     } else {
       b = null;
     }
     if (status < 200 || status > 299) {
       error = FetchErrorCode.HTTP_STATUS;
-      message = "HTTP " + status + (resp.statusMessage() == null ? "" : " " + resp.statusMessage()) + " from " + target.url;
+      message = "HTTP " + status + (resp.statusMessage() == null ? "" : " " + LogValues.safe(resp.statusMessage(), 60))
+        + " from " + LogValues.safe(target.url, LogValues.MAX_CHARS);
     }
     finish(FetchResult.response(req.index, req.url, status, resp.headers(), b, kind, json, charset, error, message,
       elapsedMs(), ms(queueNanos), ms(connectNanos), redirects, redirects > 0 ? target.url : null));
@@ -313,12 +378,14 @@ final class Exchange extends Limiter.Waiter {
     try {
       next = target.redirect(location);
     } catch (IllegalArgumentException e) {
-      finishFailure(FetchErrorCode.INVALID_URL, e.getMessage() + " (redirect " + (redirects + 1) + " from " + target.url + ")");
+      finishFailure(FetchErrorCode.INVALID_URL, e.getMessage() + " (redirect " + (redirects + 1) + " from "
+        + LogValues.quote(target.url) + ")");
       return;
     }
     HostRules.Verdict v = engine.rules.checkStatic(next.host, next.port, next.literal);
     if (!v.ok()) {
-      finishFailure(FetchErrorCode.FORBIDDEN_HOST, "redirect " + (redirects + 1) + " from " + target.url + " refused: " + v.refusal());
+      finishFailure(FetchErrorCode.FORBIDDEN_HOST, "redirect " + (redirects + 1) + " from " + LogValues.quote(target.url)
+        + " refused: " + v.refusal());
       return;
     }
     next.origin.verdict = v;
@@ -329,11 +396,11 @@ final class Exchange extends Limiter.Waiter {
       }
       if (sendBody != null) {
         sendBody = null;
-        headers = copyWithout(headers, "content-type");
+        headers = Wire.copyWithout(headers, "content-type");
       }
     }
     if (!next.sameOrigin(target)) {
-      headers = copyWithout(headers, "authorization", "cookie", "proxy-authorization");
+      headers = Wire.copyWithout(headers, "authorization", "cookie", "proxy-authorization");
     }
     redirecting = true;
     int[] drained = {0};
@@ -361,6 +428,12 @@ final class Exchange extends Limiter.Waiter {
     releaseSlot();
     response = null;
     responseEnded = false;
+    // the redirect's head is not kept, the new URL is (as finalUrl)
+    refund();
+    if (!charge(next.url.length())) {
+      finishFailure(FetchErrorCode.PAYLOAD_TOO_LARGE, "redirect URL of " + next.url.length() + " characters " + pastCallLimit());
+      return;
+    }
     hop(next);
   }
 
@@ -387,12 +460,13 @@ final class Exchange extends Limiter.Waiter {
       return ", " + received + " bytes received";
     }
     if (stage == QUEUE) {
-      return " for " + target.hostKey;
+      return " for " + target.origin.label;
     }
     return "";
   }
 
   private void finishFailure(FetchErrorCode code, String message) {
+    refund(); // a failure keeps no response
     finish(FetchResult.failure(req.index, req.url, code, message, elapsedMs(), ms(queueNanos + pendingQueue()), ms(connectNanos)));
   }
 
@@ -439,6 +513,27 @@ final class Exchange extends Limiter.Waiter {
     }
   }
 
+  /** Charges {@code bytes} to the call's {@code maxCallBytes}; false (nothing charged) when they do not fit. */
+  private boolean charge(long bytes) {
+    if (!call.charge(bytes)) {
+      return false;
+    }
+    charged += bytes;
+    return true;
+  }
+
+  private void refund() {
+    if (charged > 0) {
+      call.refund(charged);
+      charged = 0;
+    }
+  }
+
+  private String pastCallLimit() {
+    return "would take the call past maxCallBytes (" + engine.options.getMaxCallBytes() + "; " + call.kept()
+      + " bytes kept by its results)";
+  }
+
   private long remainingMs() {
     return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
   }
@@ -449,50 +544,5 @@ final class Exchange extends Limiter.Waiter {
 
   private static double ms(long nanos) {
     return nanos / 1_000_000.0;
-  }
-
-  private static boolean isRedirect(int status) {
-    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-  }
-
-  private static long parseLength(String s) {
-    try {
-      return Long.parseLong(s.trim());
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
-
-  private static MultiMap copyWithout(MultiMap headers, String... names) {
-    if (headers == null) {
-      return null;
-    }
-    MultiMap copy = HttpHeaders.headers().addAll(headers);
-    for (String n : names) {
-      copy.remove(n);
-    }
-    return copy;
-  }
-
-  private static FetchErrorCode connectFailure(Throwable t) {
-    if (t instanceof TimeoutException) {
-      return FetchErrorCode.TIMEOUT;
-    }
-    return FetchErrorCode.CONNECT_FAILED;
-  }
-
-
-  private static String describe(Throwable t) {
-    String m = t.getMessage();
-    return t.getClass().getSimpleName() + (m == null ? "" : ": " + firstLine(m));
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    String line = nl < 0 ? s : s.substring(0, nl);
-    return line.length() > 300 ? line.substring(0, 300) + "…" : line;
   }
 }

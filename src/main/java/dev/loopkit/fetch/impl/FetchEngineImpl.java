@@ -5,6 +5,7 @@ import dev.loopkit.async.CancelledException;
 import dev.loopkit.async.Deadline;
 import dev.loopkit.async.LiveResources;
 import dev.loopkit.bus.FailureCode;
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.fetch.FetchEngine;
 import dev.loopkit.fetch.FetchErrorCode;
 import dev.loopkit.fetch.FetchMode;
@@ -25,8 +26,9 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -49,6 +51,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>All state is confined to the event loop of the context the engine was created on.
  */
 public final class FetchEngineImpl implements FetchEngine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(FetchEngineImpl.class);
 
   /** LiveResources counter: calls in progress. */
   public static final String LIVE_CALLS = "fetchCalls";
@@ -86,6 +90,8 @@ public final class FetchEngineImpl implements FetchEngine {
       .setKeepAliveTimeout((int) Math.max(1, (keepAliveMs + 999) / 1000))
       .setConnectTimeout(this.options.getConnectTimeoutMs())
       .setPipelining(this.options.isPipelining())
+      .setMaxHeaderSize(Internals.MAX_HEAD_BYTES)
+      .setMaxInitialLineLength(Internals.MAX_STATUS_LINE)
       .setTcpNoDelay(true);
     PoolOptions pool = new PoolOptions()
       .setHttp1MaxSize(this.options.getMaxPerHost())
@@ -97,6 +103,11 @@ public final class FetchEngineImpl implements FetchEngine {
       .withConnectHandler(conn -> {
         connections.incrementAndGet();
         conn.closeHandler(v -> connections.decrementAndGet());
+        // Without a handler Vert.x logs every connection failure at ERROR: an upstream's reset, garbage or
+        // oversized head, and each of the engine's own resets. The request on the wire gets the failure
+        // (and reports it as its result); the connection itself has nothing to add beyond DEBUG.
+        conn.exceptionHandler(FetchEngineImpl::connectionFailed);
+        Internals.guard(conn);
       })
       .build();
     MeterRegistry registry = Meters.registry(vertx);
@@ -184,7 +195,13 @@ public final class FetchEngineImpl implements FetchEngine {
   }
 
   Future<InetAddress> resolve(String host) {
-    return ((VertxInternal) vertx).nameResolver().resolve(host);
+    return Internals.resolve(vertx, host);
+  }
+
+  private static void connectionFailed(Throwable t) {
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("fetch connection failed: {} {}", t.getClass().getSimpleName(), LogValues.quote(t.getMessage()));
+    }
   }
 
   /** Runs {@code task} on the engine's event loop: now when already there, else on its next turn. */

@@ -1,5 +1,6 @@
 package dev.loopkit.fetch.impl;
 
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.config.ConfigException;
 
 import java.net.Inet4Address;
@@ -280,7 +281,8 @@ public final class HostRules {
   }
 
   private static String show(String host, int port) {
-    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    String h = LogValues.safe(host, LogValues.MAX_CHARS);
+    return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + port;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.loopkit.fetch.impl;
 
 import dev.loopkit.bus.FailureCode;
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.fetch.FetchMode;
 import dev.loopkit.fetch.FetchOptions;
 import dev.loopkit.fetch.FetchRequest;
@@ -108,7 +109,7 @@ final class Prepared {
     }
     String m = item.method();
     if (m == null || !METHODS.contains(m.toUpperCase(Locale.ROOT))) {
-      throw bad(base(i) + ".method: must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got " + (m == null ? "null" : "\"" + m + "\""));
+      throw bad(base(i) + ".method: must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got " + LogValues.quote(m));
     }
     HttpMethod method = HttpMethod.valueOf(m.toUpperCase(Locale.ROOT));
     MultiMap headers = null;
@@ -120,19 +121,19 @@ final class Prepared {
         String name = h.getKey();
         String value = h.getValue();
         if (!isToken(name)) {
-          throw bad(base(i) + ".headers: \"" + name + "\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)");
+          throw bad(base(i) + ".headers: " + LogValues.quote(name) + " is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)");
         }
         String lower = name.toLowerCase(Locale.ROOT);
         if (RESERVED_HEADERS.contains(lower)) {
-          throw bad(base(i) + ".headers." + name + ": is set by the engine and cannot be given");
+          throw bad(base(i) + ".headers." + LogValues.safe(name, 60) + ": is set by the engine and cannot be given");
         }
         if (value == null) {
-          throw bad(base(i) + ".headers." + name + ": must be a string, got null");
+          throw bad(base(i) + ".headers." + LogValues.safe(name, 60) + ": must be a string, got null");
         }
         for (int c = 0; c < value.length(); c++) {
           char ch = value.charAt(c);
           if (ch == '\r' || ch == '\n' || ch == 0) {
-            throw bad(base(i) + ".headers." + name + ": must not contain CR, LF or NUL");
+            throw bad(base(i) + ".headers." + LogValues.safe(name, 60) + ": must not contain CR, LF or NUL");
           }
         }
         if (lower.equals("content-type")) {

@@ -1,5 +1,7 @@
 package dev.loopkit.fetch.impl;
 
+import dev.loopkit.bus.LogValues;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 
 import java.net.InetAddress;
@@ -21,7 +23,7 @@ final class Target {
   /** Longest URL accepted. */
   static final int MAX_URL_LENGTH = 8192;
 
-  /** Scheme, host and port: the per-host limit's key, and what the host policy judges. */
+  /** Scheme, host and port as spelled in the URL: what the host policy judges and messages show. */
   static final class Origin {
     final boolean ssl;
     /** Lowercase, no brackets, no trailing dot. */
@@ -29,9 +31,15 @@ final class Target {
     final int port;
     /** The address when {@link #host} is an address literal, else {@code null} (a name to resolve). */
     final InetAddress literal;
-    /** {@code scheme://host:port}. */
+    /** {@code scheme://host:port}, as spelled (origin comparisons). */
     final String hostKey;
-    /** Where to connect when {@link #literal} is set (built once), else {@code null}. */
+    /** {@link #hostKey} for messages: the host cut to {@link LogValues#MAX_CHARS} characters. */
+    final String label;
+    /** The Host header: the URL's host (IPv6 in brackets) and port. */
+    final HostAndPort hostHeader;
+    /** The limiter's key when {@link #literal} is set ({@link #canonicalKey}), else {@code null}. */
+    final String canonicalKey;
+    /** Where to connect when {@link #literal} is set (the canonical address, built once), else {@code null}. */
     final SocketAddress server;
     /** The policy's verdict on this origin before resolution; set once checked. */
     HostRules.Verdict verdict;
@@ -40,10 +48,26 @@ final class Target {
       this.ssl = ssl;
       this.host = host;
       this.port = port;
-      this.literal = literal;
-      this.hostKey = (ssl ? "https://" : "http://") + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-      this.server = literal == null ? null : SocketAddress.inetSocketAddress(port, literal.getHostAddress());
+      this.literal = literal == null ? null : HostRules.unmap(literal);
+      String shown = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+      this.hostKey = (ssl ? "https://" : "http://") + shown + ":" + port;
+      this.label = shown.length() <= LogValues.MAX_CHARS ? hostKey
+        : (ssl ? "https://" : "http://") + LogValues.safe(shown, LogValues.MAX_CHARS) + ":" + port;
+      this.hostHeader = HostAndPort.create(shown, port);
+      this.canonicalKey = this.literal == null ? null : canonicalKey(ssl, this.literal, port);
+      this.server = this.literal == null ? null : SocketAddress.inetSocketAddress(port, this.literal.getHostAddress());
     }
+  }
+
+  /**
+   * The key of every per-host state (limiter slots and queues, round-robin, stats, connection pool): the
+   * scheme and the canonical resolved address ({@code ::ffff:a.b.c.d} as {@code a.b.c.d}, IPv6 in full
+   * form) and port — so {@code 127.00.000.001}, {@code [::ffff:7f00:1]}, a name resolving to 127.0.0.1 and
+   * {@code 127.0.0.1} share one limit.
+   */
+  static String canonicalKey(boolean ssl, InetAddress address, int port) {
+    String a = HostRules.unmap(address).getHostAddress();
+    return (ssl ? "https://" : "http://") + (a.indexOf(':') >= 0 ? "[" + a + "]" : a) + ":" + port;
   }
 
   final String url;
@@ -53,6 +77,7 @@ final class Target {
   final int port;
   final InetAddress literal;
   final String hostKey;
+  final String canonicalKey;
   final SocketAddress server;
   final String requestUri;
 
@@ -64,6 +89,7 @@ final class Target {
     this.port = origin.port;
     this.literal = origin.literal;
     this.hostKey = origin.hostKey;
+    this.canonicalKey = origin.canonicalKey;
     this.server = origin.server;
     this.requestUri = requestUri;
   }
@@ -193,7 +219,7 @@ final class Target {
     }
     scheme = scheme.toLowerCase(Locale.ROOT);
     if (!scheme.equals("http") && !scheme.equals("https")) {
-      throw new IllegalArgumentException("unsupported scheme \"" + scheme + "\": only http and https, got " + quote(url));
+      throw new IllegalArgumentException("unsupported scheme " + quote(scheme) + ": only http and https, got " + quote(url));
     }
     if (uri.getRawAuthority() == null) {
       throw new IllegalArgumentException("has no host: " + quote(url));
@@ -203,7 +229,7 @@ final class Target {
     }
     String host = uri.getHost();
     if (host == null) {
-      throw new IllegalArgumentException("has no valid host[:port] (\"" + uri.getRawAuthority() + "\"): " + quote(url));
+      throw new IllegalArgumentException("has no valid host[:port] (" + quote(uri.getRawAuthority()) + "): " + quote(url));
     }
     host = host.toLowerCase(Locale.ROOT);
     if (host.startsWith("[") && host.endsWith("]")) {
@@ -224,7 +250,7 @@ final class Target {
     }
     InetAddress literal = HostRules.parseLiteral(host);
     if (literal == null && host.chars().allMatch(c -> Character.isDigit(c) || c == '.')) {
-      throw new IllegalArgumentException("host \"" + host + "\" is not a valid IPv4 address: " + quote(url));
+      throw new IllegalArgumentException("host " + quote(host) + " is not a valid IPv4 address: " + quote(url));
     }
     String path = uri.getRawPath();
     String query = uri.getRawQuery();
@@ -238,7 +264,7 @@ final class Target {
   }
 
   private static String quote(String s) {
-    return "\"" + (s.length() > 200 ? s.substring(0, 200) + "…" : s) + "\"";
+    return LogValues.quote(s);
   }
 
   @Override
