@@ -146,7 +146,9 @@ public final class FetchRequest {
 
   /** @return {@code message} escaped (one line) and, escaped, at most {@link #MAX_MESSAGE} characters */
   private static String oneLine(String message) {
-    String escaped = LogValues.safe(message, message.length());
+    // ConfigReader's messages already escape what the caller sent: escape again only if something slipped through
+    String escaped = message.chars().anyMatch(c -> c < 0x20 || c >= 0x7f && c < 0xa0 || c == 0x2028 || c == 0x2029)
+      ? LogValues.safe(message, message.length()) : message;
     return escaped.length() <= MAX_MESSAGE ? escaped : escaped.substring(0, MAX_MESSAGE) + "…(" + message.length() + " chars)";
   }
 
