@@ -96,10 +96,10 @@ class CancellableTest {
   class Http {
 
     @Test
-    @DisplayName("deadline while waiting for the response: DeadlineExceededException, connection closed")
+    @DisplayName("deadline while waiting for the response (500 ms: time for the request to reach the server on a busy machine): DeadlineExceededException, connection closed")
     void deadline_resets_the_request(Vertx vertx, VertxTestContext tc) {
       HttpClient client = vertx.createHttpClient();
-      Tasks.waitFor(vertx, 100, scope -> Cancellable.http(scope, client, get("/slow"),
+      Tasks.waitFor(vertx, 500, scope -> Cancellable.http(scope, client, get("/slow"),
           req -> req.send().compose(HttpClientResponse::body)))
         .onComplete(tc.failing(err -> tc.verify(() -> {
           assertThat(err).isInstanceOf(DeadlineExceededException.class);
@@ -206,10 +206,10 @@ class CancellableTest {
   class Web {
 
     @Test
-    @DisplayName("deadline while waiting for the response: DeadlineExceededException, connection closed")
+    @DisplayName("deadline while waiting for the response (500 ms: time for the request to reach the server on a busy machine): DeadlineExceededException, connection closed")
     void deadline_resets_the_request(Vertx vertx, VertxTestContext tc) {
       WebClient client = WebClient.create(vertx);
-      Tasks.waitFor(vertx, 100, scope -> Cancellable.web(scope, client, client.get(port, "127.0.0.1", "/slow")))
+      Tasks.waitFor(vertx, 500, scope -> Cancellable.web(scope, client, client.get(port, "127.0.0.1", "/slow")))
         .onComplete(tc.failing(err -> tc.verify(() -> {
           assertThat(err).isInstanceOf(DeadlineExceededException.class);
           assertThat(requests).hasValue(1);
