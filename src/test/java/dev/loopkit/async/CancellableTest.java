@@ -188,7 +188,7 @@ class CancellableTest {
     @DisplayName("the trap: an adapter that resets on cancel by hand still gives waitFor's caller the deadline, not StreamResetException")
     void hand_written_reset_adapter_reports_the_deadline(Vertx vertx, VertxTestContext tc) {
       HttpClient client = vertx.createHttpClient();
-      Tasks.waitFor(vertx, 100, scope -> client.request(get("/slow")).compose(req -> {
+      Tasks.waitFor(vertx, 500, scope -> client.request(get("/slow")).compose(req -> {
           scope.onCancel(reason -> req.reset()); // the reset fails the request at once, before waitFor hears
           return req.send().compose(HttpClientResponse::body);
         }))
