@@ -168,7 +168,19 @@ public final class Cancellable {
       () -> client.request(options).onFailure(err -> uncount.run()),
       req -> {
         sent.set(true);
-        return exchange.apply(req).onComplete(ar -> uncount.run());
+        Future<T> exchanged;
+        try {
+          exchanged = exchange.apply(req);
+        } catch (Throwable t) {
+          exchanged = Future.failedFuture(t);
+        }
+        if (exchanged == null) {
+          exchanged = Future.failedFuture(new NullPointerException("the exchange returned a null future"));
+        }
+        if (exchanged.failed()) {
+          req.connection().close(); // the exchange failed at once: the request must not keep its connection
+        }
+        return exchanged.onComplete(ar -> uncount.run());
       },
       req -> {
         if (sent.get()) {

@@ -185,6 +185,21 @@ class CancellableTest {
     }
 
     @Test
+    @DisplayName("an exchange that throws: its failure passes through, nothing stays counted or open")
+    void exchange_that_throws(Vertx vertx, VertxTestContext tc) {
+      HttpClient client = vertx.createHttpClient();
+      CancelScope scope = CancelScope.create(vertx);
+      Cancellable.http(scope, client, get("/fast"), req -> {
+          throw new IllegalStateException("bad exchange");
+        })
+        .onComplete(tc.failing(err -> tc.verify(() -> {
+          assertThat(err).hasMessage("bad exchange");
+          scope.close();
+          released(vertx).onComplete(tc.succeedingThenComplete());
+        })));
+    }
+
+    @Test
     @DisplayName("the trap: an adapter that resets on cancel by hand still gives waitFor's caller the deadline, not StreamResetException")
     void hand_written_reset_adapter_reports_the_deadline(Vertx vertx, VertxTestContext tc) {
       HttpClient client = vertx.createHttpClient();
