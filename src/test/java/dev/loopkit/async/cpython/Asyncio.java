@@ -1,5 +1,7 @@
 package dev.loopkit.async.cpython;
 
+import dev.loopkit.async.Task;
+import dev.loopkit.async.Tasks;
 import dev.loopkit.hostile.Released;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -7,6 +9,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxTestContext;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -69,4 +74,32 @@ final class Asyncio {
       super(message);
     }
   }
+
+  /** {@code asyncio.sleep(ms); return value}. */
+  static <T> Task<T> after(long ms, T value) {
+    return s -> Tasks.sleep(s, ms).map(value);
+  }
+
+  /** {@code asyncio.sleep(ms); raise error}. */
+  static <T> Task<T> crashAfter(long ms, RuntimeException error) {
+    return s -> Tasks.sleep(s, ms).compose(v -> raise(error));
+  }
+
+  /** The first failure and the suppressed ones, by type: asyncio's {@code get_error_types(eg)}. */
+  static List<Class<?>> errorTypes(Throwable first) {
+    List<Class<?>> out = new ArrayList<>();
+    out.add(first.getClass());
+    Arrays.stream(first.getSuppressed()).forEach(t -> out.add(t.getClass()));
+    return out;
+  }
+
+  /** asyncio's {@code KeyboardInterrupt} / {@code MyBaseExc}: a {@link Throwable} outside {@link Exception}. */
+  static final class MyBaseExc extends Error {
+    private static final long serialVersionUID = 1L;
+
+    MyBaseExc(String message) {
+      super(message);
+    }
+  }
+
 }
