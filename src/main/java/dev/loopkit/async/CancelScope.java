@@ -19,8 +19,10 @@ import java.util.concurrent.TimeUnit;
  * its {@link #deadline()} passed. Operations started under a scope register a callback with
  * {@link #onCancel(Handler)} that releases what they hold (a timer is cancelled, an event-bus reply
  * consumer unregistered, an HTTP request reset) and fails their future with the scope's
- * {@link CancelledException}; when they finish first they remove the callback. loopkit's own operations
- * ({@link Tasks#sleep}, {@link dev.loopkit.bus.BusRequest}, the fetch engine) all do.
+ * {@link #reason()}: a {@link CancelledException}, or its subclass {@link DeadlineExceededException} when the
+ * deadline passed. When they finish first they remove the callback. loopkit's own operations
+ * ({@link Tasks#sleep}, {@link dev.loopkit.bus.BusRequest}, the fetch engine) all do;
+ * {@link Cancellable} makes any Vert.x call do the same.
  *
  * <p>The contract, modelled on asyncio's {@code timeouts.py} and Trio's cancel scopes:
  * <ul>
@@ -30,9 +32,12 @@ import java.util.concurrent.TimeUnit;
  *   right after creating the scope still gets to register, then is cancelled. A deadline of zero or less
  *   is such a past deadline. {@link Deadline#NONE} disables the deadline.</li>
  *   <li><b>Level-triggered.</b> Once cancelled, a scope stays cancelled: {@link #onCancel} on a cancelled
- *   scope runs the callback at once, so no new work slips through.</li>
- *   <li><b>{@link #expired()}</b> is true only when this scope's own deadline fired (not a parent's), as
- *   asyncio's {@code Timeout.expired()}.</li>
+ *   scope runs the callback at once, so no new work slips through. A scope counts as cancelled as soon as
+ *   any open ancestor is, even while that cancellation is still being delivered down the tree (its
+ *   callbacks run innermost-first, so code woken early already sees every scope below as cancelled).</li>
+ *   <li><b>{@link #expired()}</b> is true when this scope's own deadline passed, as asyncio's
+ *   {@code Timeout.expired()}: not when only a parent's earlier deadline fired, but a tie counts — nested
+ *   scopes with the same deadline are all expired when it passes.</li>
  *   <li><b>{@link #close()}</b> ends the scope: its deadline timer is cancelled and it detaches from its
  *   parent; a closed scope is never cancelled afterwards. Every scope must be closed; helpers such as
  *   {@link Tasks#waitFor} close theirs. {@link LiveResources} counts open scopes and pending timers, so
@@ -51,6 +56,7 @@ public final class CancelScope implements AutoCloseable {
   private final Vertx vertx;
   private final CancelScope parent;
   private final Deadline deadline;
+  private final Deadline own;
   private final LiveResources live;
   private final Map<Long, Handler<CancelledException>> callbacks = new LinkedHashMap<>();
   private List<Runnable> closeHooks;
@@ -66,6 +72,7 @@ public final class CancelScope implements AutoCloseable {
     this.parent = parent;
     Deadline inherited = parent == null ? Deadline.NONE : parent.deadline;
     this.deadline = own.min(inherited);
+    this.own = own;
     this.live = LiveResources.of(vertx);
     live.increment(LiveResources.SCOPES);
     if (parent != null) {
@@ -127,19 +134,35 @@ public final class CancelScope implements AutoCloseable {
     return deadline.remainingMs();
   }
 
-  /** @return whether the scope is cancelled (explicitly, by its deadline, or by its parent) */
-  public synchronized boolean isCancelled() {
-    return reason != null;
+  /**
+   * @return whether the scope is cancelled (explicitly, by its deadline, or by an ancestor — also while
+   * that ancestor's cancellation is still on its way down)
+   */
+  public boolean isCancelled() {
+    return reason() != null;
   }
 
-  /** @return whether this scope's own deadline fired */
+  /** @return whether this scope's own deadline passed (a tie with an ancestor's deadline counts) */
   public synchronized boolean expired() {
     return expired;
   }
 
-  /** @return the exception operations fail with, or {@code null} while not cancelled */
-  public synchronized CancelledException reason() {
-    return reason;
+  /**
+   * @return the exception operations fail with — a {@link DeadlineExceededException} when a deadline
+   * passed, else a {@link CancelledException} — or {@code null} while neither this scope nor an open
+   * ancestor is cancelled
+   */
+  public CancelledException reason() {
+    CancelledException mine;
+    boolean detached;
+    synchronized (this) {
+      mine = reason;
+      detached = closed;
+    }
+    if (mine != null || detached || parent == null) {
+      return mine;
+    }
+    return parent.reason();
   }
 
   /** @return whether {@link #close()} was called */
@@ -181,15 +204,23 @@ public final class CancelScope implements AutoCloseable {
         id = -1;
       }
     }
+    if (now == null && parent != null) {
+      // An ancestor is cancelled but has not reached us yet: level-triggered, run now (unless its
+      // delivery took the callback in the meantime — then the delivery runs it).
+      CancelledException inherited = parent.reason();
+      if (inherited != null && removeCallback(id)) {
+        now = inherited;
+      }
+    }
     if (now != null) {
       invoke(callback, now);
       return Registration.NONE;
     }
-    return () -> {
-      synchronized (CancelScope.this) {
-        callbacks.remove(id);
-      }
-    };
+    return () -> removeCallback(id);
+  }
+
+  private synchronized boolean removeCallback(long id) {
+    return callbacks.remove(id) != null;
   }
 
   /**
@@ -252,13 +283,32 @@ public final class CancelScope implements AutoCloseable {
     }
   }
 
+  /**
+   * @return {@code CancelScope[active, Deadline[in 42 ms]]}, {@code CancelScope[active, Deadline[none]]},
+   * {@code CancelScope[expired]}, {@code CancelScope[cancelled]} or {@code CancelScope[closed]} (asyncio's
+   * {@code <Timeout [active] when=…>}, {@code [expired]}, {@code [finished]})
+   */
   @Override
   public String toString() {
-    return "CancelScope[" + (isCancelled() ? (expired ? "expired" : "cancelled") : "active") + ", " + deadline + "]";
+    boolean isExpired;
+    boolean isClosed;
+    synchronized (this) {
+      isExpired = expired;
+      isClosed = closed;
+    }
+    if (isExpired) {
+      return "CancelScope[expired]";
+    }
+    if (isCancelled()) {
+      return "CancelScope[cancelled]";
+    }
+    return isClosed ? "CancelScope[closed]" : "CancelScope[active, " + deadline + "]";
   }
 
   private void armTimer(Deadline own) {
-    long ms = TimeUnit.NANOSECONDS.toMillis(own.nanoTime() - System.nanoTime());
+    long nanos = own.nanoTime() - System.nanoTime();
+    // rounded up: the timer never fires before the deadline it stands for
+    long ms = nanos <= 0 ? 0 : (nanos + 999_999) / 1_000_000;
     if (ms <= 0) {
       // A past deadline fires on the next loop turn, never synchronously.
       vertx.getOrCreateContext().runOnContext(v -> expire());
@@ -279,11 +329,14 @@ public final class CancelScope implements AutoCloseable {
 
   private void expire() {
     long ms = Math.max(0, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - deadline.nanoTime()));
-    doCancel(new CancelledException("deadline exceeded" + (ms > 0 ? " (" + ms + " ms late)" : ""), true, null), true);
+    doCancel(new DeadlineExceededException("deadline exceeded" + (ms > 0 ? " (" + ms + " ms late)" : "")), true);
   }
 
   private void cancelFromParent(CancelledException parentReason) {
-    doCancel(parentReason, false);
+    // A deadline that fires above us is ours too when ours is not later (a tie) or has passed as well.
+    boolean ownAlsoPassed = parentReason.deadline() && !own.isNone()
+      && (own.compareTo(parent.deadline()) <= 0 || own.expired());
+    doCancel(parentReason, ownAlsoPassed);
   }
 
   private boolean doCancel(CancelledException why, boolean ownDeadline) {

@@ -3,8 +3,10 @@ package dev.loopkit.async;
 import java.util.concurrent.CancellationException;
 
 /**
- * What an operation fails with when its {@link CancelScope} is cancelled. Its cause, when set, says why
- * (the caller's reason). {@link #deadline()} tells a deadline expiry from an explicit cancel.
+ * What an operation fails with when its {@link CancelScope} is cancelled — asyncio's {@code CancelledError}.
+ * Its cause, when set, says why (the caller's reason). A scope cancelled by its deadline fails its
+ * operations with the subclass {@link DeadlineExceededException} ({@link #deadline()} true); an explicit
+ * cancel with a plain {@code CancelledException} ({@link #deadline()} false).
  * Carries no stack trace: it is control flow, raised in bulk when a scope with many operations ends.
  */
 public class CancelledException extends CancellationException {
@@ -25,7 +27,10 @@ public class CancelledException extends CancellationException {
     }
   }
 
-  /** @return whether the scope was cancelled because its deadline passed */
+  /**
+   * @return whether the scope was cancelled because its deadline passed (true for every
+   * {@link DeadlineExceededException})
+   */
   public boolean deadline() {
     return deadline;
   }

@@ -33,8 +33,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   the {@link CancelledException} delivered to the task. A timeout of zero or less fires on the next loop
  *   turn; {@link Deadline#NONE} disables the deadline; a nested deadline only shortens the outer one.
  *   When the task finishes first, the deadline timer is cancelled and the result passes through; a
- *   failure that is not this deadline's (including a parent scope's cancellation) passes through
- *   unchanged.</li>
+ *   failure before any cancellation passes through unchanged. Once the scope is cancelled the caller
+ *   sees the cancellation, never what the task failed with while being cancelled (a reset request's
+ *   {@code StreamResetException} is attached as suppressed): a parent scope's cancellation passes through
+ *   unchanged — with nested deadlines only the outermost expired one reports the timeout, as in asyncio —
+ *   and a value the task still delivers while being cancelled wins, as asyncio's
+ *   {@code wait_for} returns a value produced on cancellation. Unlike asyncio, the result does not wait
+ *   for a task that ignores the cancellation.</li>
  *   <li>{@link #asCompleted(List)} returns futures that complete in completion order.</li>
  * </ul>
  */
@@ -211,21 +216,42 @@ public final class Tasks {
   public static <T> Future<T> waitFor(CancelScope parent, Deadline deadline, Task<T> task) {
     CancelScope scope = parent.child(deadline);
     Promise<T> promise = Promise.promise();
-    scope.onCancel(reason -> promise.tryFail(scope.expired()
-      ? new DeadlineExceededException("deadline exceeded", reason)
-      : reason));
+    scope.onCancel(reason -> promise.tryFail(outcome(parent, scope, reason, reason)));
     start(task, scope).onComplete(ar -> {
       if (ar.succeeded()) {
         promise.tryComplete(ar.result());
-      } else if (scope.expired() && ar.cause() instanceof CancelledException) {
-        promise.tryFail(new DeadlineExceededException("deadline exceeded", ar.cause()));
-      } else {
-        promise.tryFail(ar.cause());
+        return;
       }
+      CancelledException cancelled = scope.reason();
+      promise.tryFail(cancelled == null ? ar.cause() : outcome(parent, scope, cancelled, ar.cause()));
     });
     Future<T> result = promise.future();
     result.onComplete(ar -> scope.close());
     return result;
+  }
+
+  /**
+   * What {@link #waitFor} reports once its scope is cancelled, whatever the task failed with meanwhile
+   * (the task's own failure — say the {@code StreamResetException} of a reset request — is a consequence
+   * of the cancellation, not news): an ancestor's cancellation passes through unchanged (only the
+   * outermost expired scope reports a timeout, as asyncio's nested timeouts); the scope's own deadline
+   * becomes a fresh {@link DeadlineExceededException} whose cause is the cancellation the task received
+   * and to which a foreign failure is attached as suppressed; an explicit cancel is the scope's reason.
+   */
+  private static Throwable outcome(CancelScope parent, CancelScope scope, CancelledException reason, Throwable failure) {
+    CancelledException above = parent.reason();
+    if (above != null) {
+      return above;
+    }
+    if (!scope.expired()) {
+      return reason;
+    }
+    boolean foreign = !(failure instanceof CancelledException);
+    DeadlineExceededException timeout = new DeadlineExceededException("deadline exceeded", foreign ? reason : failure);
+    if (foreign) {
+      timeout.addSuppressed(failure);
+    }
+    return timeout;
   }
 
   /** asyncio.timeout: the same as {@link #waitFor(CancelScope, long, Task)}. */

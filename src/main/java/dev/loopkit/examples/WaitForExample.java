@@ -65,7 +65,7 @@ public final class WaitForExample {
         long elapsed = (System.nanoTime() - t0) / 1_000_000;
         // the operation itself settles once its resources are released (at most one loop hop later)
         return operation.get().transform(released -> Future.succeededFuture(new JsonObject()
-          .put("timedOut", ar.failed() && ar.cause() instanceof java.util.concurrent.TimeoutException)
+          .put("timedOut", ar.failed() && ar.cause() instanceof dev.loopkit.async.DeadlineExceededException)
           .put("error", ar.failed() ? ar.cause().getClass().getSimpleName() + ": " + ar.cause().getMessage() : null)
           .put("elapsedMs", elapsed)
           .put("timers", live.get(LiveResources.TIMERS))

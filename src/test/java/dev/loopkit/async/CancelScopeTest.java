@@ -169,4 +169,57 @@ class CancelScopeTest {
     assertThat(Deadline.in(Long.MAX_VALUE).expired()).as("huge durations are clamped, not overflowed").isFalse();
     assertThat(Deadline.in(Long.MIN_VALUE).expired()).isTrue();
   }
+
+  @Test
+  @DisplayName("nested scopes with the same deadline: both expired (a tie is the scope's own expiry)")
+  void tied_deadlines_both_expire(Vertx vertx, VertxTestContext tc) {
+    Deadline d = Deadline.in(20);
+    CancelScope outer = CancelScope.withDeadline(vertx, d);
+    CancelScope inner = outer.child(d);
+    CancelScope later = outer.childWithTimeout(60_000);
+    inner.onCancel(e -> tc.verify(() -> {
+      assertThat(e).isInstanceOf(DeadlineExceededException.class);
+      assertThat(outer.expired()).isTrue();
+      assertThat(inner.expired()).isTrue();
+      assertThat(later.expired()).as("a later deadline of its own did not pass").isFalse();
+      assertThat(later.isCancelled()).isTrue();
+      later.close();
+      inner.close();
+      outer.close();
+      tc.completeNow();
+    }));
+  }
+
+  @Test
+  @DisplayName("a scope counts as cancelled as soon as an ancestor is, even before the cancellation reaches it")
+  void cancelled_ancestor_seen_before_delivery(Vertx vertx) {
+    try (CancelScope parent = CancelScope.create(vertx)) {
+      boolean[] seen = new boolean[2];
+      parent.onCancel(e -> { }); // registered first, so runs last
+      CancelScope earlyChild = parent.child();
+      parent.onCancel(e -> { // registered after the child: heard before the child is told
+        seen[0] = earlyChild.isCancelled();
+        int[] ran = {0};
+        earlyChild.onCancel(x -> ran[0]++);
+        seen[1] = ran[0] == 1;
+      });
+      parent.cancel("stop");
+      assertThat(seen[0]).isTrue();
+      assertThat(seen[1]).as("level-triggered: onCancel runs at once").isTrue();
+      assertThat(earlyChild.reason()).hasMessage("stop");
+      earlyChild.close();
+    }
+  }
+
+  @Test
+  @DisplayName("a deadline's reason is a DeadlineExceededException, which is a CancelledException with deadline()")
+  void deadline_reason_is_both(Vertx vertx, VertxTestContext tc) {
+    CancelScope scope = CancelScope.withTimeout(vertx, 1);
+    scope.onCancel(e -> tc.verify(() -> {
+      assertThat(e).isInstanceOf(DeadlineExceededException.class).isInstanceOf(CancelledException.class);
+      assertThat(e.deadline()).isTrue();
+      scope.close();
+      tc.completeNow();
+    }));
+  }
 }

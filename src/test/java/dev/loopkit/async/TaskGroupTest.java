@@ -87,4 +87,90 @@ class TaskGroupTest {
     })));
     root.cancel("shutdown");
   }
+
+  @Test
+  @DisplayName("two children failing with the same exception object (both waiting on one failed future): join completes, the scope closes")
+  void same_exception_from_two_children(Vertx vertx, VertxTestContext tc) {
+    CancelScope root = CancelScope.create(vertx);
+    TaskGroup group = TaskGroup.create(root);
+    io.vertx.core.Promise<String> shared = io.vertx.core.Promise.promise();
+    group.spawn(s -> shared.future());
+    group.spawn(s -> shared.future());
+    IllegalStateException boom = new IllegalStateException("shared");
+    group.join().onComplete(tc.failing(err -> tc.verify(() -> {
+      assertThat(err).isSameAs(boom);
+      assertThat(err.getSuppressed()).as("the same object counts once").isEmpty();
+      assertThat(group.scope().isClosed()).isTrue();
+      root.close();
+      assertThat(LiveResources.of(vertx).get(LiveResources.SCOPES)).isZero();
+      tc.completeNow();
+    })));
+    shared.fail(boom);
+  }
+
+  @Test
+  @DisplayName("a child cancelled through its own scope is not a failure: siblings keep running, join succeeds")
+  void child_cancelled_on_its_own_is_not_a_failure(Vertx vertx, VertxTestContext tc) {
+    CancelScope root = CancelScope.create(vertx);
+    TaskGroup group = TaskGroup.create(root);
+    CancelScope[] own = new CancelScope[1];
+    Future<Void> cancelled = group.spawn(s -> {
+      own[0] = s.child();
+      return Tasks.sleep(own[0], 60_000).onComplete(ar -> own[0].close());
+    });
+    Future<String> sibling = group.spawn(s -> Tasks.sleep(s, 30).map("sibling"));
+    own[0].cancel("not needed any more");
+    group.join().onComplete(tc.succeeding(v -> tc.verify(() -> {
+      assertThat(cancelled.cause()).isInstanceOf(CancelledException.class);
+      assertThat(sibling.result()).isEqualTo("sibling");
+      root.close();
+      tc.completeNow();
+    })));
+  }
+
+  @Test
+  @DisplayName("a timeout escaping a child (its own waitFor) is a failure, like asyncio's TimeoutError")
+  void timeout_in_a_child_is_a_failure(Vertx vertx, VertxTestContext tc) {
+    CancelScope root = CancelScope.create(vertx);
+    TaskGroup group = TaskGroup.create(root);
+    Future<Void> sibling = group.spawn(s -> Tasks.sleep(s, 60_000));
+    group.spawn(s -> Tasks.waitFor(s, 10, in -> Tasks.sleep(in, 60_000)));
+    group.join().onComplete(tc.failing(err -> tc.verify(() -> {
+      assertThat(err).isInstanceOf(DeadlineExceededException.class);
+      assertThat(sibling.cause()).isInstanceOf(CancelledException.class);
+      root.close();
+      tc.completeNow();
+    })));
+  }
+
+  @Test
+  @DisplayName("the parent's deadline is the group's cancellation, not a failure: join fails with that DeadlineExceededException")
+  void parent_deadline_is_a_cancellation(Vertx vertx, VertxTestContext tc) {
+    CancelScope root = CancelScope.withTimeout(vertx, 20);
+    TaskGroup group = TaskGroup.create(root);
+    group.spawn(s -> Tasks.sleep(s, 60_000));
+    group.spawn(s -> Tasks.waitFor(s, 60_000, in -> Tasks.sleep(in, 60_000)));
+    group.join().onComplete(tc.failing(err -> tc.verify(() -> {
+      assertThat(err).isInstanceOf(DeadlineExceededException.class).isSameAs(root.reason());
+      assertThat(err.getSuppressed()).isEmpty();
+      root.close();
+      tc.completeNow();
+    })));
+  }
+
+  @Test
+  @DisplayName("the parent cancelled while the body sleeps on it: the body hears first and joins — join still fails with the cancellation")
+  void parent_cancel_heard_by_the_body_first(Vertx vertx, VertxTestContext tc) {
+    CancelScope root = CancelScope.create(vertx);
+    TaskGroup group = TaskGroup.create(root);
+    Tasks.sleep(root, 60_000)
+      .transform(ar -> group.join())
+      .onComplete(tc.failing(err -> tc.verify(() -> {
+        assertThat(err).isInstanceOf(CancelledException.class).hasMessage("shutdown");
+        assertThat(group.scope().isClosed()).isTrue();
+        root.close();
+        tc.completeNow();
+      })));
+    root.cancel("shutdown");
+  }
 }
