@@ -2,6 +2,7 @@ package dev.loopkit.bus;
 
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.CancelledException;
+import dev.loopkit.async.DeadlineExceededException;
 import dev.loopkit.async.LiveResources;
 import dev.loopkit.async.Registration;
 import io.vertx.core.Future;
@@ -11,6 +12,8 @@ import io.vertx.core.eventbus.DeliveryContext;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
 import java.lang.ref.WeakReference;
@@ -94,6 +97,7 @@ public final class BusRequest {
     installInterceptor(bus);
     LiveResources live = LiveResources.of(vertx);
     String[] slot = new String[1];
+    long sentAt = System.nanoTime();
     Future<Message<T>> sent;
     CAPTURE.set(slot);
     try {
@@ -133,10 +137,32 @@ public final class BusRequest {
       } else if (ar.succeeded()) {
         promise.tryComplete(ar.result());
       } else {
-        promise.tryFail(ar.cause());
+        promise.tryFail(timedOut(ar.cause(), scope, address, sentAt, delivery.getSendTimeout()));
       }
     });
     return promise.future();
+  }
+
+  /**
+   * The bus's own reply timeout, seen as what it means to the caller: its deadline passed (the scope's
+   * {@link DeadlineExceededException}) or nobody answered within the send timeout (a
+   * {@link DeadlineExceededException} naming the address) — loopkit's one timeout type. An immediate
+   * TIMEOUT (a paused consumer's full buffer discarding the request) is not a deadline and passes as is.
+   */
+  private static Throwable timedOut(Throwable cause, CancelScope scope, String address, long sentAt, long sendTimeoutMs) {
+    if (!(cause instanceof ReplyException) || ((ReplyException) cause).failureType() != ReplyFailure.TIMEOUT) {
+      return cause;
+    }
+    if (!scope.deadline().isNone() && scope.deadline().expired()) {
+      CancelledException reason = scope.reason();
+      return reason instanceof DeadlineExceededException ? reason
+        : new DeadlineExceededException("deadline exceeded waiting for a reply from '" + address + "'", cause);
+    }
+    long waitedMs = (System.nanoTime() - sentAt) / 1_000_000;
+    if (waitedMs >= sendTimeoutMs) {
+      return new DeadlineExceededException("no reply from '" + address + "' within " + sendTimeoutMs + " ms", cause);
+    }
+    return cause;
   }
 
   private static void installInterceptor(EventBus bus) {

@@ -24,7 +24,9 @@ import io.vertx.core.json.JsonObject;
  *   {@code failureCode()} is a {@link dev.loopkit.bus.FailureCode}: 400 malformed (the message names the
  *   field), 403 forbidden host, 502 the deciding failure in mode all/any/quorum (the message names the
  *   index and code), 503 overloaded ({@code maxCalls}, a full queue, or an OVERLOADED request deciding
- *   the call), 504 the overall deadline in modes all/any/race/quorum, 499 the scope was cancelled.</li>
+ *   the call), 499 the scope was cancelled — except the overall deadline in modes all/any/race/quorum,
+ *   which fails with loopkit's one timeout type, a {@link dev.loopkit.async.DeadlineExceededException}
+ *   ({@code FailureCode.of} maps it to 504, as the fetch verticle answers on the bus).</li>
  *   <li><b>Deadlines.</b> The overall deadline is the earliest of the request's {@code timeoutMs}
  *   (default {@link FetchOptions#getTimeoutMs()}) and the scope's deadline. Each request is bounded by
  *   the earlier of its own {@code timeoutMs} and the overall deadline, measured over the whole request

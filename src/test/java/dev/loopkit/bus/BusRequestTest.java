@@ -113,8 +113,23 @@ class BusRequestTest {
     vertx.eventBus().consumer("never-called", msg -> called[0] = true);
     Tasks.waitFor(vertx, 0, scope -> BusRequest.request(scope, "never-called", "x"))
       .onComplete(tc.failing(err -> tc.verify(() -> {
-        assertThat(err).isInstanceOf(java.util.concurrent.TimeoutException.class);
+        assertThat(err).isInstanceOf(dev.loopkit.async.DeadlineExceededException.class);
         assertThat(called[0]).isFalse();
+        tc.completeNow();
+      })));
+  }
+
+  @Test
+  @DisplayName("no reply within the send timeout is loopkit's one timeout type, naming the address (504 on the bus)")
+  void send_timeout_is_a_deadline_exceeded(Vertx vertx, VertxTestContext tc) {
+    vertx.eventBus().consumer("never-answers", msg -> { });
+    CancelScope scope = CancelScope.create(vertx);
+    BusRequest.request(scope, "never-answers", "x", new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(100))
+      .onComplete(ar -> scope.close())
+      .onComplete(tc.failing(err -> tc.verify(() -> {
+        assertThat(err).isInstanceOf(dev.loopkit.async.DeadlineExceededException.class)
+          .hasMessageContaining("never-answers").hasMessageContaining("100 ms");
+        assertThat(FailureCode.of(err)).isEqualTo(FailureCode.TIMEOUT);
         tc.completeNow();
       })));
   }

@@ -168,7 +168,10 @@ class FetchModesTest {
   void overall_deadline_in_mode_all_is_a_504(Vertx vertx, VertxTestContext tc) {
     FetchRequest req = FetchRequest.of(item(0, ""), item(1, "fault=hang")).mode(FetchMode.ALL).timeoutMs(200);
     engine.fetch(req).transform(ar -> {
-      assertThatFailure(ar.cause()).failedWith(FailureCode.TIMEOUT).messageContains("deadline", "1 of 2 requests unfinished");
+      // the Java API gives up with loopkit's one timeout type; the bus maps it to 504
+      org.assertj.core.api.Assertions.assertThat(ar.cause()).isInstanceOf(dev.loopkit.async.DeadlineExceededException.class)
+        .hasMessageContaining("deadline").hasMessageContaining("1 of 2 requests unfinished");
+      org.assertj.core.api.Assertions.assertThat(FailureCode.of(ar.cause())).isEqualTo(FailureCode.TIMEOUT);
       return Future.<Void>succeededFuture();
     }).compose(v -> clean(vertx)).onComplete(tc.succeedingThenComplete());
   }

@@ -194,7 +194,7 @@ class FetchVerticleTest {
     void each_result_is_published_with_seq_and_index_before_the_reply(Vertx vertx, VertxTestContext tc) {
       List<JsonObject> seen = new ArrayList<>();
       MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer("loopkit.progress.test", m -> seen.add(m.body()));
-      JsonObject req = urls(base + "/item/0?delay_ms=150", base + "/item/1?delay_ms=10", base + "/item/2?status=500",
+      JsonObject req = urls(base + "/item/0?delay_ms=700", base + "/item/1?delay_ms=10", base + "/item/2?status=500",
         base + "/item/3?delay_ms=80").put("progressAddress", "loopkit.progress.test");
       DeliveryOptions d = new DeliveryOptions().addHeader(Headers.REQUEST_ID, "req-42");
       consumer.completion()

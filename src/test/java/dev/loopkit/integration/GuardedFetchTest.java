@@ -85,12 +85,13 @@ class GuardedFetchTest {
   @Test
   @DisplayName("the remaining budget reaches the upstream as an HTTP header, never larger than the guard's")
   void budget_travels_to_the_upstream(Vertx vertx, VertxTestContext tc) {
-    vertx.eventBus().<JsonObject>request(ROUTE, fetch("/echo"), new DeliveryOptions().addHeader(Headers.TIMEOUT_MS, "250"))
+    vertx.eventBus().<JsonObject>request(ROUTE, fetch("/echo"), new DeliveryOptions().addHeader(Headers.TIMEOUT_MS, "3000"))
       .onComplete(tc.succeeding(reply -> tc.verify(() -> {
         JsonObject item = reply.body().getJsonArray("results").getJsonObject(0);
         assertThat(item.getBoolean("ok")).as(item.encode()).isTrue();
         String budget = item.getJsonObject("json").getJsonObject("headers").getString(Headers.TIMEOUT_MS);
-        assertThat(Long.parseLong(budget)).as("caller's 250 ms, less what the hops used").isBetween(1L, 250L);
+        // a budget that suffices on a loaded machine's cold first request; what arrives is less than was sent
+        assertThat(Long.parseLong(budget)).as("caller's 3000 ms, less what the hops used").isBetween(1L, 2999L);
         tc.completeNow();
       })));
   }

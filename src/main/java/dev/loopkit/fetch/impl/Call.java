@@ -2,6 +2,7 @@ package dev.loopkit.fetch.impl;
 
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.CancelledException;
+import dev.loopkit.async.DeadlineExceededException;
 import dev.loopkit.async.Registration;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.fetch.FetchErrorCode;
@@ -188,8 +189,9 @@ final class Call {
       if (mode == FetchMode.SETTLED) {
         succeedWith(FetchErrorCode.DEADLINE_EXCEEDED, why);
       } else {
-        fail(FailureCode.TIMEOUT, why + " in mode " + mode.jsonName() + " with " + unfinished + " of " + items.length
-          + " requests unfinished" + (mode == FetchMode.QUORUM ? " (" + okCount + " of " + quorum + " successes)" : ""),
+        // the engine's Java API gives up at a deadline with loopkit's one timeout type (504 on the bus)
+        fail(new DeadlineExceededException(why + " in mode " + mode.jsonName() + " with " + unfinished + " of " + items.length
+          + " requests unfinished" + (mode == FetchMode.QUORUM ? " (" + okCount + " of " + quorum + " successes)" : ""), reason),
           FetchErrorCode.DEADLINE_EXCEEDED, why);
       }
     } else {
@@ -221,10 +223,14 @@ final class Call {
   }
 
   private void fail(FailureCode code, String message, FetchErrorCode restCode, String restWhy) {
+    fail(code.exception(message), restCode, restWhy);
+  }
+
+  private void fail(Throwable failure, FetchErrorCode restCode, String restWhy) {
     settleRest(restCode, restWhy == null ? "cancelled" : restWhy);
     finished = true;
     cleanup();
-    promise.tryFail(code.exception(message));
+    promise.tryFail(failure);
   }
 
   /** Ends every unfinished request with {@code code}: running ones are cancelled (reset), unstarted ones never start. */

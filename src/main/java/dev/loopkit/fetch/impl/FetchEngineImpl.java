@@ -2,6 +2,7 @@ package dev.loopkit.fetch.impl;
 
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.CancelledException;
+import dev.loopkit.async.DeadlineExceededException;
 import dev.loopkit.async.Deadline;
 import dev.loopkit.async.LiveResources;
 import dev.loopkit.bus.FailureCode;
@@ -146,7 +147,7 @@ public final class FetchEngineImpl implements FetchEngine {
       CancelledException already = parent.reason();
       if (already != null) {
         promise.fail(already.deadline()
-          ? FailureCode.TIMEOUT.exception("deadline passed before the call started: " + already.getMessage())
+          ? new DeadlineExceededException("deadline passed before the call started: " + already.getMessage(), already)
           : FailureCode.CANCELLED.exception("call cancelled before it started: " + already.getMessage()));
         return;
       }
