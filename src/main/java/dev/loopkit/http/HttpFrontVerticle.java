@@ -6,6 +6,7 @@ import dev.loopkit.bus.LogValues;
 import dev.loopkit.http.impl.Answers;
 import dev.loopkit.http.impl.Bridge;
 import dev.loopkit.http.impl.Connections;
+import dev.loopkit.http.impl.FrontIds;
 import dev.loopkit.http.impl.Intake;
 import dev.loopkit.http.impl.QuietLog;
 import io.netty.util.NetUtil;
@@ -80,14 +81,13 @@ public class HttpFrontVerticle extends VerticleBase {
       .setDecompressionSupported(false)
       .setCompressionSupported(false)
       .setHandle100ContinueAutomatically(false);
+    // draw the first id now: SecureRandom's set-up (provider lookup, seeding) takes tens of milliseconds,
+    // which must not stall the first requests' event loop (nor let a deadline beat a reply waiting behind it)
+    FrontIds.next();
     connections = new Connections(vertx, options, serverOptions);
     Bridge bridge = new Bridge(vertx, options, connections);
     Router router = Router.router(vertx);
     Intake intake = new Intake(options, connections, router);
-    router.route().handler(rc -> {
-      rc.addEndHandler(ar -> intake.answered(rc.request()));
-      rc.next();
-    });
     router.route().handler(BlockingAttribution.routes());
     HealthChecks checks = healthChecks();
     router.route("/health").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(rc -> health(rc, checks));
@@ -96,6 +96,12 @@ public class HttpFrontVerticle extends VerticleBase {
     router.route("/fetch").method(HttpMethod.POST).handler(bridge::fetch);
     router.errorHandler(404, rc -> Answers.error(rc.response(), FailureCode.NOT_FOUND, "no route for path "
       + LogValues.quote(rc.request().path()) + "; the routes are " + routes()));
+    router.errorHandler(405, rc -> {
+      String allow = "/fetch".equals(rc.normalizedPath()) ? "POST" : "GET, HEAD";
+      rc.response().putHeader("allow", allow);
+      Answers.error(rc.response(), 405, "method " + LogValues.quote(rc.request().method().name()) + " not allowed on "
+        + LogValues.quote(rc.normalizedPath()) + "; allowed: " + allow, null);
+    });
     router.route().failureHandler(this::failure);
     return vertx.createHttpServer(serverOptions)
       .connectionHandler(connections::accepted)

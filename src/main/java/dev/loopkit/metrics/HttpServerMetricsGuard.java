@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * HTTP server metrics guarded against two faults a client can cause in vertx-micrometer-metrics on
- * Vert.x 5.0.7: active requests that never end, and one meter per invented HTTP method.
+ * HTTP server metrics guarded against faults a client can cause in vertx-micrometer-metrics on Vert.x
+ * 5.0.7: active requests that never end or end twice, and one meter per invented HTTP method.
  *
  * <p><b>Requests left active.</b>
  * <p>Vert.x reports a request to its metrics as begun, then as ended twice: once when the request has been
@@ -30,6 +30,11 @@ import java.util.Set;
  * connection closes it reports each one whose response ended but whose request never did as reset
  * ({@code vertx_http_server_request_resets_total}), which is what happened to it. Everything else is passed
  * through unchanged.
+ *
+ * <p><b>Requests reset twice.</b> A request whose body fails to decode (a chunk size that is not hex) is
+ * reported reset once when the decoder fails and again when the connection closes; each reset counted the
+ * gauge down, so it went below zero. A request is counted down once: a reset after its end (or after an
+ * earlier reset) is not passed on.
  *
  * <p><b>Invented methods.</b> The {@code method} label is the request's method as sent, and HTTP allows
  * any token there: a client sending {@code FOO1}, {@code FOO2}, … created new meters (and a new gauge
@@ -54,6 +59,7 @@ final class HttpServerMetricsGuard implements HttpServerMetrics<HttpServerMetric
     final Sock sock;
     boolean requestEnded;
     boolean responseEnded;
+    boolean reset;
 
     Req(Object metric, Sock sock) {
       this.metric = metric;
@@ -108,7 +114,7 @@ final class HttpServerMetricsGuard implements HttpServerMetrics<HttpServerMetric
       }
       for (Req r : left) {
         if (r.responseEnded && !r.requestEnded) {
-          delegate.requestReset(r.metric);
+          requestReset(r);
         }
       }
     }
@@ -193,6 +199,12 @@ final class HttpServerMetricsGuard implements HttpServerMetrics<HttpServerMetric
   @Override
   public void requestReset(Req req) {
     if (req != null) {
+      synchronized (req) {
+        if (req.reset || req.requestEnded && req.responseEnded) {
+          return; // already counted down: a second reset would take the gauge below zero
+        }
+        req.reset = true;
+      }
       forgetIfDone(req, true);
     }
     delegate.requestReset(unwrap(req));

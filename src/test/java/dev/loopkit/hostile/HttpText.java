@@ -42,7 +42,7 @@ public final class HttpText {
   public static List<Response> parse(String text, boolean headRequest) {
     List<Response> out = new ArrayList<>();
     int pos = 0;
-    while (pos < text.length() && text.startsWith("HTTP/1.", pos)) {
+    while (pos < text.length() && text.startsWith("HTTP/", pos)) {
       int headEnd = text.indexOf("\r\n\r\n", pos);
       if (headEnd < 0) {
         break;

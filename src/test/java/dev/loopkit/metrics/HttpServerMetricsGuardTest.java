@@ -70,6 +70,7 @@ class HttpServerMetricsGuardTest {
     garbage                       | \\u0001\\u0002 garbage\\r\\n\\r\\n
     head abandoned halfway        | GET / HTTP/1.1\\r\\nHost: a\\r\\nX-Half
     Expect 100-continue then 413  | POST / HTTP/1.1\\r\\nHost: a\\r\\nExpect: 100-continue\\r\\nContent-Length: 99999999\\r\\n\\r\\n
+    chunk size not hex            | POST / HTTP/1.1\\r\\nHost: a\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\n{}\\r\\n0\\r\\n\\r\\n
     """)
   void active_requests_return_to_their_value(String name, String raw, VertxTestContext tc) {
     String request = raw.replace("{big}", "x".repeat(10_000)).replace("\\r\\n", "\r\n")
@@ -78,7 +79,12 @@ class HttpServerMetricsGuardTest {
     RawClient.exchange(vertx, server.actualPort(), request, 300)
       .compose(x -> Released.eventually(vertx, 2_000, () -> Gauges.activeRequests(registry) == before,
         () -> "active requests " + Gauges.activeRequests(registry) + ", was " + before + " before " + name))
-      .onComplete(tc.succeedingThenComplete());
+      // and it stays there (a late second count-down would take it below)
+      .compose(v -> vertx.timer(300))
+      .onComplete(tc.succeeding(v -> tc.verify(() -> {
+        assertThat(Gauges.activeRequests(registry)).as("active requests after " + name).isEqualTo(before);
+        tc.completeNow();
+      })));
   }
 
   @Test

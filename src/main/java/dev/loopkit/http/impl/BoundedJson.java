@@ -62,6 +62,10 @@ public final class BoundedJson {
     if (body.length() == 0) {
       throw new Refused("body: must be a JSON object, got nothing");
     }
+    int bad = invalidUtf8At(body);
+    if (bad >= 0) {
+      throw new Refused("body: not valid UTF-8 (at byte " + bad + ")");
+    }
     try (JsonParser parser = JacksonCodec.createParser(body)) {
       JsonToken first = parser.nextToken();
       if (first != JsonToken.START_OBJECT) {
@@ -108,6 +112,49 @@ public final class BoundedJson {
     } catch (DecodeException e) {
       throw new Refused("body: not valid JSON (" + LogValues.safe(String.valueOf(e.getMessage()), 160) + ")");
     }
+  }
+
+  /** @return the offset of the first byte that is not well-formed UTF-8, or -1 (RFC 3629: no overlongs, no surrogates) */
+  static int invalidUtf8At(Buffer body) {
+    int n = body.length();
+    int i = 0;
+    while (i < n) {
+      int b = body.getByte(i) & 0xff;
+      if (b < 0x80) {
+        i++;
+        continue;
+      }
+      int len;
+      int min;
+      if (b >= 0xc2 && b <= 0xdf) {
+        len = 2;
+        min = 0x80;
+      } else if (b >= 0xe0 && b <= 0xef) {
+        len = 3;
+        min = 0x800;
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        len = 4;
+        min = 0x10000;
+      } else {
+        return i;
+      }
+      if (i + len > n) {
+        return i;
+      }
+      int cp = b & (0xff >> (len + 1));
+      for (int k = 1; k < len; k++) {
+        int c = body.getByte(i + k) & 0xff;
+        if ((c & 0xc0) != 0x80) {
+          return i;
+        }
+        cp = (cp << 6) | (c & 0x3f);
+      }
+      if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return i;
+      }
+      i += len;
+    }
+    return -1;
   }
 
   private static String describe(JsonToken t) {

@@ -3,6 +3,7 @@ package dev.loopkit.http.impl;
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.CancelledException;
 import dev.loopkit.async.Deadline;
+import dev.loopkit.async.Registration;
 import dev.loopkit.bus.BusRequest;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
@@ -137,12 +138,10 @@ public final class Bridge {
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.getRequestTimeoutMs())
       .addHeader(Headers.REQUEST_ID, requestId);
     CancelScope scope = CancelScope.withDeadline(vertx, deadline);
-    rc.addEndHandler(ar -> {
-      if (ar.failed()) {
-        scope.cancel("HTTP client closed the connection");
-      }
-    });
-    return new Call(rc, address, budget, requestId, scope, delivery);
+    Connections.Conn conn = connections.of(rc.request().connection());
+    Registration gone = conn == null ? Registration.NONE : conn.whenClosed(() -> scope.cancel("HTTP client closed the connection"));
+    scope.onClose(gone::remove);
+    return new Call(rc, address, budget, requestId, scope, delivery, conn);
   }
 
   /** One bridged request: where it goes, its scope and delivery options. */
@@ -153,8 +152,11 @@ public final class Bridge {
     final String requestId;
     final CancelScope scope;
     final DeliveryOptions delivery;
+    final Connections.Conn conn;
 
-    Call(RoutingContext rc, String address, String budget, String requestId, CancelScope scope, DeliveryOptions delivery) {
+    Call(RoutingContext rc, String address, String budget, String requestId, CancelScope scope, DeliveryOptions delivery,
+         Connections.Conn conn) {
+      this.conn = conn;
       this.rc = rc;
       this.address = address;
       this.budget = budget;

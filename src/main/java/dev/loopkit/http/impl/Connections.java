@@ -1,5 +1,7 @@
 package dev.loopkit.http.impl;
 
+import dev.loopkit.async.Registration;
+import dev.loopkit.bus.LogValues;
 import dev.loopkit.http.HttpFrontOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -68,6 +70,7 @@ public final class Connections {
     Buffer body;
     HttpServerRequest serving;
     long stalledSince;
+    List<Runnable> onClose;
 
     Conn(HttpConnection connection) {
       this.connection = connection;
@@ -119,6 +122,22 @@ public final class Connections {
     /** The request waits for the previous answer to drain (at most idleTimeoutMs). */
     public void draining() {
       enter(Phase.DRAIN);
+    }
+
+    /**
+     * Runs {@code hook} when the connection closes (the client went away: HTTP/1.x has one request at a
+     * time per connection). Remove the registration when the request is answered.
+     */
+    public Registration whenClosed(Runnable hook) {
+      if (onClose == null) {
+        onClose = new ArrayList<>(2);
+      }
+      onClose.add(hook);
+      return () -> {
+        if (onClose != null) {
+          onClose.remove(hook);
+        }
+      };
     }
 
     /** Hands the request body read by {@link Intake} to the route serving it (once; null when none). */
@@ -246,6 +265,17 @@ public final class Connections {
 
   private void closed(Conn conn) {
     conn.release();
+    List<Runnable> hooks = conn.onClose;
+    conn.onClose = null;
+    if (hooks != null) {
+      for (Runnable hook : hooks) {
+        try {
+          hook.run();
+        } catch (RuntimeException e) {
+          LOG.warn("http front: a connection-close hook failed: {}", LogValues.safe(String.valueOf(e), 200));
+        }
+      }
+    }
     if (open.remove(conn.connection) != null) {
       count.set(open.size());
     }

@@ -1,6 +1,7 @@
 package dev.loopkit.http.impl;
 
 import dev.loopkit.async.LiveResources;
+import dev.loopkit.async.Registration;
 import dev.loopkit.bus.Addresses;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.http.HttpFrontOptions;
@@ -64,7 +65,10 @@ final class FetchStream {
     LiveResources live = LiveResources.of(vertx);
     consumer = vertx.eventBus().localConsumer(address, this::progress);
     live.increment(LiveResources.CONSUMERS);
-    call.rc.addEndHandler(ar -> release());
+    if (call.conn != null) {
+      Registration gone = call.conn.whenClosed(this::release);
+      call.scope.onClose(gone::remove);
+    }
     body.put("progressAddress", address);
     call.send(body).onComplete(ar -> {
       release();

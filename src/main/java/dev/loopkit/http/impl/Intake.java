@@ -152,11 +152,14 @@ public final class Intake implements Handler<HttpServerRequest> {
 
   private void route(HttpServerRequest req, Connections.Conn conn) {
     conn.serving(req);
+    // The answer's end is watched here, not through the router (which fails some requests — no Host, a
+    // path not starting with '/' — before any route runs); nothing else sets the response's end handler.
+    req.response().endHandler(v -> answered(req));
     router.handle(req);
   }
 
-  /** The route's answer has been written (or the connection is gone): the connection is idle again. */
-  public void answered(HttpServerRequest req) {
+  /** The route's answer has been written: the connection is idle again. */
+  private void answered(HttpServerRequest req) {
     Connections.Conn conn = connections.of(req.connection());
     if (conn != null) {
       conn.body = null;
@@ -213,7 +216,7 @@ public final class Intake implements Handler<HttpServerRequest> {
         return "both Content-Length and Transfer-Encoding are set (RFC 9112 §6.1); send one of them";
       }
       if (req.version() != HttpVersion.HTTP_1_1) {
-        return "Transfer-Encoding in an " + req.version() + " request";
+        return "Transfer-Encoding in an HTTP/1.0 request";
       }
       if (te.size() != 1 || !"chunked".equalsIgnoreCase(te.get(0).trim())) {
         return "header Transfer-Encoding: only \"chunked\" is accepted, got " + LogValues.quote(String.join(", ", te));
