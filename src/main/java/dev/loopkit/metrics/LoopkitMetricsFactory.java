@@ -1,7 +1,9 @@
 package dev.loopkit.metrics;
 
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.metrics.MetricsOptions;
+import io.vertx.core.spi.metrics.VertxMetrics;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -14,6 +16,11 @@ import io.vertx.micrometer.VertxPrometheusOptions;
  * {@code -options}. The fat jar therefore registers this factory (and not the stock one) as its
  * {@code VertxServiceProvider}. An explicit {@code metricsOptions} in {@code -options} still wins, as does
  * {@code -Dvertx.metrics.options.enabled=false}.
+ *
+ * <p>The metrics it creates are the stock ones, except that HTTP servers' active-request gauges are
+ * corrected for a Vert.x 5.0.7 leak, and their {@code method} label bounded ({@link HttpServerMetricsGuard}: a
+ * malformed request, or one answered before its body was read and then closed, stayed "active" forever;
+ * every invented method made new meters).
  */
 public class LoopkitMetricsFactory extends MicrometerMetricsFactory {
 
@@ -23,6 +30,11 @@ public class LoopkitMetricsFactory extends MicrometerMetricsFactory {
       .setEnabled(true)
       .setJvmMetricsEnabled(true)
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
+  }
+
+  @Override
+  public VertxMetrics metrics(VertxOptions options) {
+    return new CorrectedVertxMetrics(super.metrics(options));
   }
 
   @Override
