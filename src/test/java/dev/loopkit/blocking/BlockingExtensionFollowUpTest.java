@@ -44,8 +44,8 @@ class BlockingExtensionFollowUpTest {
     BlockingCheckerOptions options = new BlockingCheckerOptions().setThresholdMs(100).setStrict(false).setRecentIncidents(0);
     checker = BlockingChecker.create(vertx, options);
     checker.ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    BlockingExtension.Watch watch = new BlockingExtension.Watch(vertx, checker, options);
-    BlockingExtension.TestWindow window = new BlockingExtension.TestWindow("fixture", null);
+    TestWatch.Watch watch = new TestWatch.Watch(vertx, checker, options, null);
+    TestWatch.Window window = new TestWatch.Window("fixture", null);
     VertxTestContext tc = new VertxTestContext();
     window.testContext = tc;
     watch.current = window;
@@ -66,7 +66,7 @@ class BlockingExtensionFollowUpTest {
       .put("thresholdMs", 100)
       .put("ongoing", true)
       .put("kind", "cpu")
-      .put("startedAt", Instant.now().minusMillis(143).toString())));
+      .put("startedAt", window.openedAt.toString())));
 
     assertThat(tc.awaitCompletion(10, TimeUnit.SECONDS)).as("the test failed before its timeout").isTrue();
     assertThat(tc.failed()).isTrue();
