@@ -145,7 +145,6 @@ class BlockingCheckerVerticleTest {
         }
         get(vertx.timer(50));
       }
-      System.out.println("REPORT " + resp.bodyAsString());
       assertThat(resp.statusCode()).isEqualTo(200);
       assertThat(resp.getHeader("content-type")).isEqualTo("application/json");
       JsonObject report = resp.bodyAsJsonObject();

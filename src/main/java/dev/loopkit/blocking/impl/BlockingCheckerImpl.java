@@ -265,6 +265,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     return promise.future();
   }
 
+  @dev.loopkit.blocking.AllowBlocking("the canary blocks a loop on purpose, to prove detection is live")
   private void canaryAttempt(String reason, Promise<BlockingIncident> promise, int attempt) {
     if (promise.future().isComplete() || closed.get()) {
       canaries.remove(reason);

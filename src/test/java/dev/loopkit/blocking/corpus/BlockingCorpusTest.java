@@ -1,10 +1,13 @@
 package dev.loopkit.blocking.corpus;
 
+import dev.loopkit.blocking.BlockingAttributionProvider;
 import dev.loopkit.blocking.child.ChildJvm;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -81,8 +84,15 @@ class BlockingCorpusTest {
   static List<JsonObject> run(List<Class<?>> classes, boolean strict) throws Exception {
     List<String> names = new ArrayList<>();
     classes.forEach(c -> names.add(c.getName()));
+    // as a user's test resources would: BlockingAttributionProvider registered, so every Vert.x instance the
+    // programs build (VertxExtension's, and their own with Micrometer) names HTTP requests — with their own
+    // metrics still working (PrometheusScrapeCase scrapes them)
+    Path services = Files.createTempDirectory("corpus-services");
+    Files.createDirectories(services.resolve("META-INF/services"));
+    Files.writeString(services.resolve("META-INF/services/io.vertx.core.spi.VertxServiceProvider"),
+      BlockingAttributionProvider.class.getName() + "\n");
     try (ChildJvm child = ChildJvm.start(List.of("-Xmx256m", "-XX:+UseG1GC", "-Dloopkit.blocking.corpus=true",
-      "-Dloopkit.blocking.strict=" + strict), CorpusRunner.class, names.toArray(new String[0]))) {
+      "-Dloopkit.blocking.strict=" + strict), List.of(services.toString()), CorpusRunner.class, names.toArray(new String[0]))) {
       List<JsonObject> out = new ArrayList<>();
       while (true) {
         String line = child.await(l -> l.startsWith("CORPUS"), 300_000, "the corpus results (strict=" + strict + ")");
