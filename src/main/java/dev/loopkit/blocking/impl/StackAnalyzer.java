@@ -161,19 +161,20 @@ public final class StackAnalyzer {
   }
 
   /**
-   * @return whether the frames between the top and the culprit (all of them when there is none) are the
-   * JVM warming up: loading or initialising a class ({@code <clinit>}), or linking a call site (lambda,
-   * string concatenation, method handles: {@code java.lang.invoke}). Work the application cannot change,
-   * done once per class or call site, typically at start-up or on a first request.
+   * @return whether the stack is the JVM warming up: the frames between the top and the culprit (all of them
+   * when there is none) load a class or link a call site (lambda, string concatenation, method handles:
+   * {@code java.lang.invoke}), or a class initialiser ({@code <clinit>}, the application's own included) is
+   * anywhere on the stack. Work done once per class or call site, typically at start-up or on a first request.
    */
   public static boolean warmingUp(List<StackFrame> frames, int culprit) {
     if (loadingClass(frames, culprit)) {
       return true;
     }
     int to = culprit < 0 ? frames.size() : culprit;
-    for (int i = 0; i < to; i++) {
+    for (int i = 0; i < frames.size(); i++) {
       StackFrame f = frames.get(i);
-      if (f.method().equals("<clinit>") || f.className().startsWith("java.lang.invoke.")) {
+      // a class initialiser anywhere on the stack (the application's own included) runs once per JVM
+      if (f.method().equals("<clinit>") || i < to && f.className().startsWith("java.lang.invoke.")) {
         return true;
       }
     }
