@@ -66,7 +66,7 @@ final class TestWatch {
       return "writing to the console (its reader is slow), not the code blocking";
     }
     if (json.getBoolean("inLibrary", false)) {
-      return "CPU work inside Vert.x/Netty/Jackson on the code's behalf, no blocking call";
+      return "spent inside Vert.x/Netty/Jackson/logging/metrics code on the code's behalf, not a blocking call it made";
     }
     if (json.getBoolean("overloaded", false)) {
       return "the loop used only " + json.getValue("cpuPercent") + "% of a CPU: it was waiting to run (an overloaded machine, "

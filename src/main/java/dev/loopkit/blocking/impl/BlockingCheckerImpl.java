@@ -728,8 +728,8 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       return;
     }
     if (record.getBoolean("inLibrary", false)) {
-      LOG.info("{} (CPU work inside Vert.x/Netty/Jackson on the application's behalf, no blocking call: INFO rather "
-        + "than WARN; split large payloads if it recurs)", line);
+      LOG.info("{} (spent inside Vert.x/Netty/Jackson/logging/metrics code on the application's behalf, not a blocking call "
+        + "it made: INFO rather than WARN)", line);
       return;
     }
     if (record.getBoolean("overloaded", false)) {

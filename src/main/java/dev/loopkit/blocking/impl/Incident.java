@@ -212,7 +212,11 @@ final class Incident {
     if (startSample != null && StackAnalyzer.loadingClass(startSample.frames, startSample.culpritIndex)) {
       json.put("classLoading", true);
     }
-    boolean classInit = startSample != null && StackAnalyzer.classInitWait(startSample.lockName, startSample.frames);
+    // waiting for another thread's class initialisation: an int[] monitor, or blocked with no monitor named
+    // and no JDK frame on top (the JVM's own wait, at the first use of a class)
+    boolean classInit = startSample != null && (StackAnalyzer.classInitWait(startSample.lockName, startSample.frames)
+      || startSample.state == Thread.State.BLOCKED && startSample.lockName == null && !startSample.frames.isEmpty()
+      && !StackAnalyzer.isJdk(startSample.frames.get(0).className()));
     if (classInit) {
       json.put("classInit", true);
     }
@@ -233,9 +237,9 @@ final class Incident {
       }
     }
     if (start != null && start.culprit != null) {
-      if (kind() == BlockingKind.CPU && start.inLibrary()) {
-        // running the platform's own code (Vert.x, Netty, Jackson...) on the application's behalf: no
-        // blocking call, and on a loaded machine indistinguishable from the platform's own work
+      if (start.inLibrary()) {
+        // the platform's own code (Vert.x, Netty, Jackson, logging, metrics) on the application's behalf —
+        // its work, I/O or locks — not a blocking call the application made
         json.put("inLibrary", true);
       }
       if (start.console()) {

@@ -67,6 +67,19 @@ public final class StackAnalyzer {
     }
   }
 
+  /**
+   * @return whether {@code className} belongs to the built-in platform (the JDK, Netty, Vert.x, the libraries
+   * they ship with, loopkit itself) — not to {@code frameworkPackages} the application configured
+   */
+  boolean isPlatform(String className) {
+    for (String p : PLATFORM) {
+      if (className.startsWith(p)) {
+        return true;
+      }
+    }
+    return className.startsWith("dev.loopkit.") && isLoopkitMachinery(className);
+  }
+
   /** @return whether frames of {@code className} can never be a culprit */
   public boolean isFramework(String className) {
     for (String p : PLATFORM) {
@@ -202,8 +215,9 @@ public final class StackAnalyzer {
   }
 
   /**
-   * @return the first frame between the top and the culprit that belongs to a library (Vert.x, Netty,
-   * Jackson, logging, metrics...; not the JDK): the time is spent inside the library the application called
+   * @return the first frame between the top and the culprit that belongs to a platform library (Vert.x,
+   * Netty, Jackson, logging, metrics, loopkit; not the JDK, nor the application's own {@code frameworkPackages}):
+   * the time is spent inside the library the application called
    * — its own I/O, locks or, on a first use, its class loading and interpreted code — or {@code null} when
    * only JDK frames are there (the application called a JDK API itself) or the library call is an explicitly
    * blocking API (a Vert.x {@code ...Blocking} method, {@code Future.await})
@@ -216,7 +230,7 @@ public final class StackAnalyzer {
     for (int i = culprit - 1; i >= 0; i--) {
       StackFrame f = frames.get(i);
       String c = f.className();
-      if (isJdk(c) || !isFramework(c)) {
+      if (isJdk(c) || !isPlatform(c)) {
         continue;
       }
       if (explicitlyBlocking(f)) {

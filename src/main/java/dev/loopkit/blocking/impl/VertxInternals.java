@@ -46,6 +46,11 @@ import java.util.function.Predicate;
  *   watches; restored when the last loopkit checker of that Vert.x instance closes.</li>
  *   <li>{@link #addCloseHook(Vertx, Runnable)}: close the checker with its Vert.x instance
  *   ({@code VertxInternal.addCloseHook}).</li>
+ *   <li>{@link #requestContext(Object)}: the context an HTTP server request runs on
+ *   ({@code HttpServerRequestInternal.context()}), to tell which request a stalled loop is handling; the
+ *   request itself comes from the public metrics SPI.</li>
+ *   <li>{@link #addAttributionMetrics}: {@code BlockingAttributionProvider} wraps the metrics of a Vert.x
+ *   instance being built ({@code VertxBootstrapImpl.metrics()}, the type the SPI's own default code uses).</li>
  * </ul>
  */
 public final class VertxInternals {
