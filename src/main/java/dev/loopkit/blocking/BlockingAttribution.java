@@ -1,32 +1,39 @@
 package dev.loopkit.blocking;
 
+import dev.loopkit.blocking.impl.AttributionMetrics;
 import dev.loopkit.blocking.impl.ThreadSlot;
 import dev.loopkit.blocking.impl.VertxInternals;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.spi.VertxMetricsFactory;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.concurrent.Callable;
 
 /**
- * Hooks that tell the blocking checker what a thread is handling, so incidents name it. Event-bus
- * addresses are recorded automatically (an inbound interceptor installed by the checker); HTTP needs one
- * line, and a known block can be allowed with a reason.
+ * Tells the blocking checker what a thread is handling, so incidents name it. Event-bus addresses are
+ * recorded automatically (an inbound interceptor installed by the checker). HTTP requests — method and path,
+ * and with vertx-web the pattern of the matched route — are recorded automatically through Vert.x's metrics
+ * SPI, for plain {@code requestHandler}s and Routers alike, in the request's continuations too, when the
+ * Vert.x instance is built with {@link #metrics(VertxMetricsFactory)} (one line where Vert.x is built; it
+ * wraps your own metrics, e.g. Micrometer, and forwards every call to them) or, with no line of code, when
+ * {@link BlockingAttributionProvider} is registered as a {@code VertxServiceProvider} (e.g. in your tests'
+ * resources). A known block can be allowed with a reason.
  *
  * <pre>{@code
- * // any HTTP server: incidents say "while serving GET /prices"
+ * // HTTP attribution for every server of this Vert.x, composing with your Micrometer metrics
+ * Vertx vertx = Vertx.builder().with(options).withMetrics(BlockingAttribution.metrics(new MicrometerMetricsFactory())).build();
+ * // or by hand, for one server or router (any Vert.x instance):
  * server.requestHandler(BlockingAttribution.requests(router));
- * // or, with vertx-web, as the first route: the same, with the route pattern when one matched
  * router.route().handler(BlockingAttribution.routes());
  * // a block you accept (logged at INFO, not failing tests)
  * BlockingAttribution.allow("legacy SDK has no async API, LOOP-12", () -> legacy.call());
  * }</pre>
  *
- * The hooks cost a thread-local lookup and four plain (opaque) stores per request — no allocation, no
- * fence: the route text is made from the request only when an incident needs it — and work whether or
- * not a checker is running.
+ * The hooks cost a thread-local lookup and a few plain (opaque) stores per request — the route text is made
+ * from the request only when an incident needs it — and work whether or not a checker is running.
  */
 public final class BlockingAttribution {
 
@@ -37,6 +44,21 @@ public final class BlockingAttribution {
   private static final boolean CAPTURE_CONTEXT = !VertxInternals.contextReadable();
 
   private BlockingAttribution() {
+  }
+
+  /**
+   * @param metrics your own metrics factory (e.g. {@code new MicrometerMetricsFactory()}), or {@code null} for
+   * none: every metrics call is forwarded to it unchanged
+   * @return a metrics factory for {@code Vertx.builder().withMetrics(...)} that also records, for the blocking
+   * checker, which HTTP request (method, path, vertx-web route pattern) each event loop is handling
+   */
+  public static VertxMetricsFactory metrics(VertxMetricsFactory metrics) {
+    return new AttributionMetrics(metrics);
+  }
+
+  /** @return {@link #metrics(VertxMetricsFactory)} without metrics of your own */
+  public static VertxMetricsFactory metrics() {
+    return metrics(null);
   }
 
   /** @return {@code next}, wrapped so that blocking while it runs is attributed to {@code METHOD /path} */

@@ -215,7 +215,13 @@ public final class BlockingCheckerOptions {
 
   /**
    * @param strict flag blocking calls on event loops even when short, with JFR event streaming (costs a
-   * JFR recording: meant for tests and staging; see the README, Blocking checker)
+   * JFR recording: meant for tests and staging; see the README, Blocking checker). A strict finding is a call
+   * the application makes that blocks by nature — a sleep, a park ({@code get}, {@code join}, {@code await}, a
+   * contended {@code Lock}), a contended monitor or {@code Object.wait}, a blocking stream socket, a file read,
+   * starting a process — however short, or a file write of 1 ms or more; never Netty's non-blocking channel
+   * I/O, console output, JVM warm-up (class loading and initialisation, waiting for another thread's class
+   * initialisation) or I/O and locking inside a library it called (the watchdog reports those past the
+   * threshold)
    */
   public BlockingCheckerOptions setStrict(boolean strict) {
     this.strict = strict;

@@ -1,10 +1,10 @@
 package dev.loopkit.blocking;
 
-import dev.loopkit.blocking.impl.Sample;
-import dev.loopkit.blocking.impl.StackAnalyzer;
+import dev.loopkit.blocking.TestWatch.Watch;
+import dev.loopkit.blocking.TestWatch.Window;
+import dev.loopkit.blocking.impl.BlockingCheckerImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -16,19 +16,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
  * JUnit 5 extension, used next to {@code VertxExtension}: the test whose code blocks an event loop fails,
- * naming the culprit file:line, the kind of block, the verticle and the address or route.
+ * naming the culprit file:line, the kind of block, the verticle, the address or route, and the Vert.x
+ * instance.
  *
  * <pre>{@code
  * @ExtendWith(VertxExtension.class)
@@ -41,18 +43,24 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * <ul>
- *   <li>Every {@code Vertx} passed to a test, {@code @BeforeEach} or {@code @BeforeAll} method is watched by
- *   a {@link BlockingChecker}; before the first test of a class a <b>canary</b> blocks one loop on purpose
- *   and must be detected, or the class fails with the reason detection is not live.</li>
- *   <li>A stall over the threshold fails the test <b>at once</b> through its {@code VertxTestContext} (no
- *   waiting for the 30 s timeout), and again in {@code afterEach}; in strict mode short blocking calls
- *   found by JFR fail it too.</li>
- *   <li><b>Never hangs</b>: waits are bounded, and a loop still blocked when the test ends (e.g. a
- *   self-deadlocking {@code get()}) is interrupted so that Vert.x can close.</li>
+ *   <li><b>Which Vert.x instances</b>: every {@code Vertx} passed to a test, {@code @BeforeEach} or
+ *   {@code @BeforeAll} method, every {@code Vertx} held in a field of the test instance or class once those
+ *   methods ran (a test that builds its own, e.g. with metrics options), and any other one the test hands to
+ *   {@link #watch(Vertx)}. A failure names the instance. Before the first test of a class a <b>canary</b>
+ *   blocks one loop on purpose and must be detected, or the class fails with the reason detection is not
+ *   live.</li>
+ *   <li>A stall over the threshold fails the test through its {@code VertxTestContext} — on the incident's
+ *   final record, or, while the loop is still blocked two thresholds after the ongoing record, on a fresh
+ *   look at it — and again in {@code afterEach}; in strict mode short blocking calls found by JFR fail it too
+ *   (see {@link BlockingCheckerOptions#setStrict} for which calls count).</li>
+ *   <li><b>Never hangs</b>: waits are bounded, and a loop still blocked by the test's own code when the test
+ *   ends (e.g. a self-deadlocking {@code get()}) is interrupted so that Vert.x can close.</li>
  *   <li>Not failed: blocks allowed by {@link AllowBlocking} (on the test, its class, or the blocking code)
- *   or {@link BlockingAttribution#allow}; stalls with no application frame on the stack (framework
- *   warm-up), class loading, GC pauses, and CPU-kind stalls during which the loop got under 30% of a CPU
- *   (an overloaded machine, not the code).</li>
+ *   or {@link BlockingAttribution#allow}; JVM warm-up (no application frame, class loading or
+ *   initialisation, call-site linking, a library's first use at a call site); GC and JVM pauses; CPU stalls
+ *   during which the loop got less CPU time than the threshold (an overloaded machine, not the code).</li>
+ *   <li>{@code -Dloopkit.blocking.strict=true|false} ({@link #STRICT_PROPERTY}) overrides
+ *   {@link CheckBlocking#strict()} for the whole run.</li>
  * </ul>
  */
 public class BlockingExtension implements BeforeEachCallback, AfterEachCallback, InvocationInterceptor {
@@ -60,6 +68,14 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
   private static final Logger LOG = LoggerFactory.getLogger(BlockingExtension.class);
   private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(BlockingExtension.class);
   private static final Map<Vertx, BlockingChecker> CHECKERS = new IdentityHashMap<>();
+  /** The context of the test running now, for {@link #watch(Vertx)} (tests of one class run one at a time). */
+  private static volatile ExtensionContext running;
+
+  /**
+   * The system property that overrides {@link CheckBlocking#strict()} for every test of the JVM, e.g.
+   * {@code -Dloopkit.blocking.strict=true} for a CI job that runs the whole suite in strict mode.
+   */
+  public static final String STRICT_PROPERTY = "loopkit.blocking.strict";
 
   /** @return the checker this extension runs on {@code vertx}, if any (for tests that want the report) */
   public static Optional<BlockingChecker> checker(Vertx vertx) {
@@ -68,28 +84,51 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
     }
   }
 
+  /**
+   * Watches {@code vertx}, a Vert.x instance the running test built itself and keeps in a local variable
+   * (instances passed as parameters or held in fields are watched without this call): from now on, the
+   * test fails when it blocks one of its loops. Call it from the test's thread, inside a
+   * {@code @CheckBlocking} test.
+   *
+   * @return {@code vertx}
+   * @throws IllegalStateException when no {@code @CheckBlocking} test is running
+   */
+  public static Vertx watch(Vertx vertx) {
+    ExtensionContext ec = running;
+    if (ec == null) {
+      throw new IllegalStateException("BlockingExtension.watch(vertx): no @CheckBlocking test is running — call it "
+        + "from a test method of a class annotated with @CheckBlocking");
+    }
+    new BlockingExtension().watch(vertx, ec, "the Vert.x instance passed to BlockingExtension.watch in " + ec.getDisplayName());
+    return vertx;
+  }
+
   // -------------------------------------------------------------------------------------- interception
 
   @Override
   public void interceptBeforeAllMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> ic, ExtensionContext ec) throws Throwable {
     watchArguments(ic, ec);
     invocation.proceed();
+    watchFields(ec);
   }
 
   @Override
   public void interceptBeforeEachMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> ic, ExtensionContext ec) throws Throwable {
     watchArguments(ic, ec);
     invocation.proceed();
+    watchFields(ec);
   }
 
   @Override
   public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> ic, ExtensionContext ec) throws Throwable {
+    watchFields(ec);
     watchArguments(ic, ec);
     invocation.proceed();
   }
 
   @Override
   public void interceptTestTemplateMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> ic, ExtensionContext ec) throws Throwable {
+    watchFields(ec);
     watchArguments(ic, ec);
     invocation.proceed();
   }
@@ -103,9 +142,9 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
   private void watchArguments(ReflectiveInvocationContext<Method> ic, ExtensionContext ec) {
     for (Object arg : ic.getArguments()) {
       if (arg instanceof Vertx) {
-        watch((Vertx) arg, ec);
+        watch((Vertx) arg, ec, "the Vertx parameter of " + ic.getExecutable().getName() + "()");
       } else if (arg instanceof VertxTestContext) {
-        TestWindow w = window(ec);
+        Window w = window(ec);
         if (w != null) {
           w.testContext = (VertxTestContext) arg;
         }
@@ -113,12 +152,52 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
     }
   }
 
+  /** Watches the {@code Vertx} values of the test instance's fields and of the test class's static fields. */
+  private void watchFields(ExtensionContext ec) {
+    List<Object> instances = new ArrayList<>();
+    ec.getTestInstances().ifPresent(t -> instances.addAll(t.getAllInstances()));
+    Optional<Class<?>> type = ec.getTestClass();
+    List<Class<?>> classes = new ArrayList<>();
+    for (Class<?> c = type.orElse(null); c != null; c = c.getEnclosingClass()) {
+      classes.add(c);
+    }
+    for (Class<?> c : classes) {
+      for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass()) {
+        for (Field f : k.getDeclaredFields()) {
+          if (!Vertx.class.isAssignableFrom(f.getType())) {
+            continue;
+          }
+          boolean isStatic = Modifier.isStatic(f.getModifiers());
+          for (Object owner : isStatic ? java.util.Collections.singletonList(null) : instances) {
+            if (owner != null && !k.isInstance(owner)) {
+              continue;
+            }
+            Object value = read(f, owner);
+            if (value instanceof Vertx) {
+              watch((Vertx) value, ec, "the Vert.x instance in field " + k.getSimpleName() + "." + f.getName());
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static Object read(Field f, Object owner) {
+    try {
+      f.setAccessible(true);
+      return f.get(owner);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
   // -------------------------------------------------------------------------------------- lifecycle
 
   @Override
   public void beforeEach(ExtensionContext ec) {
-    TestWindow w = new TestWindow(ec.getDisplayName(), allowReason(ec));
-    ec.getStore(NS).put(TestWindow.class, w);
+    Window w = new Window(ec.getDisplayName(), allowReason(ec));
+    ec.getStore(NS).put(Window.class, w);
+    running = ec;
     for (Watch watch : watches(ec)) {
       watch.current = w;
     }
@@ -126,16 +205,19 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
 
   @Override
   public void afterEach(ExtensionContext ec) throws Exception {
-    TestWindow w = window(ec);
+    if (running == ec) {
+      running = null;
+    }
+    Window w = window(ec);
     if (w == null) {
       return;
     }
     List<Watch> watches = watches(ec);
     for (Watch watch : watches) {
       try {
-        watch.checker.drain().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        watch.checker.drain().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
       } catch (Exception e) {
-        LOG.warn("blocking check: could not wait for the last findings of {} ({}); reporting what arrived", ec.getDisplayName(), e.toString());
+        LOG.info("blocking check: could not wait for the last findings of {} ({}); reporting what arrived", ec.getDisplayName(), e.toString());
       }
       unblockStuckLoops(watch, w);
       watch.current = null;
@@ -144,7 +226,7 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
     List<BlockingIncident> failing = new ArrayList<>();
     List<String> notes = new ArrayList<>();
     for (BlockingIncident i : w.findings()) {
-      String why = excused(i, w);
+      String why = TestWatch.excused(i, w);
       if (why == null) {
         failing.add(i);
       } else {
@@ -153,14 +235,15 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
     }
     notes.forEach(n -> LOG.info("blocking check of {}: {}", ec.getDisplayName(), n));
     if (!failing.isEmpty()) {
-      throw failure(failing);
+      throw TestWatch.failure(failing);
     }
   }
 
   // ------------------------------------------------------------------------------------------ watching
 
-  private void watch(Vertx vertx, ExtensionContext ec) {
+  private void watch(Vertx vertx, ExtensionContext ec, String how) {
     ClassState state = classState(ec);
+    int index;
     synchronized (state) {
       for (Watch w : state.watches) {
         if (w.vertx == vertx) {
@@ -168,34 +251,44 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
           return;
         }
       }
+      index = ++state.instances;
     }
     CheckBlocking config = config(ec);
     BlockingCheckerOptions options = new BlockingCheckerOptions()
       .setThresholdMs(config == null ? 100 : config.thresholdMs())
-      .setStrict(config == null || config.strict())
+      .setStrict(strict(config))
       .setRecentIncidents(0);
     BlockingChecker checker = BlockingChecker.create(vertx, options);
-    Watch watch = new Watch(vertx, checker, options);
+    Watch watch = new Watch(vertx, checker, options, "Vert.x #" + index + " (" + how + ")");
     watch.current = window(ec);
     checker.onIncident(watch::onRecord);
-    await(checker.ready(), 15_000, "the blocking checker did not start");
+    await(checker.ready(), 30_000, "the blocking checker did not start");
     synchronized (CHECKERS) {
       CHECKERS.put(vertx, checker);
     }
-    boolean runCanary = (config == null || config.canary()) && !state.canaryDone;
+    boolean runCanary;
     synchronized (state) {
       state.watches.add(watch);
+      runCanary = (config == null || config.canary()) && !state.canaryDone;
+      state.canaryDone |= runCanary;
     }
     if (runCanary) {
-      state.canaryDone = true;
       try {
-        BlockingIncident canary = await(checker.canary(), 2 * options.getThresholdMs() + 10_000, "canary");
+        BlockingIncident canary = await(checker.canary(), BlockingCheckerImpl.canaryBudgetMs(options.getThresholdMs()) + 5_000, "canary");
         LOG.debug("blocking check canary detected: {}", canary.summary());
       } catch (RuntimeException e) {
         throw new ExtensionConfigurationException("blocking detection is not live for " + ec.getRequiredTestClass().getName()
           + ": " + e.getMessage(), e);
       }
     }
+  }
+
+  private static boolean strict(CheckBlocking config) {
+    String override = System.getProperty(STRICT_PROPERTY);
+    if (override != null && !override.isBlank()) {
+      return Boolean.parseBoolean(override.trim());
+    }
+    return config == null || config.strict();
   }
 
   private static <T> T await(Future<T> f, long ms, String what) {
@@ -211,17 +304,15 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
     }
   }
 
-  /** A loop still blocked when the test ends cannot be closed by Vert.x: interrupt it (sleeps, waits, parks end). */
-  private static void unblockStuckLoops(Watch watch, TestWindow w) {
+  /**
+   * A loop still blocked by the test's own code when the test ends cannot be closed by Vert.x: interrupt it
+   * (sleeps, waits, parks end). A loop busy with framework work or JVM warm-up is left alone.
+   */
+  private static void unblockStuckLoops(Watch watch, Window w) {
     Map<String, BlockingIncident> open = new LinkedHashMap<>();
     for (BlockingIncident i : w.findings()) {
-      if (i.isStrict()) {
-        continue;
-      }
-      if (i.ongoing()) {
+      if (!i.isStrict() && i.ongoing() && TestWatch.excused(i, w) == null) {
         open.put(i.id(), i);
-      } else {
-        open.remove(i.id());
       }
     }
     if (open.isEmpty()) {
@@ -236,55 +327,6 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
         }
       }
     }
-  }
-
-  // -------------------------------------------------------------------------------------------- verdict
-
-  /** @return why {@code i} does not fail the test, or {@code null} when it does */
-  private static String excused(BlockingIncident i, TestWindow w) {
-    if (w.allowReason != null) {
-      return "test allows blocking: " + w.allowReason;
-    }
-    if (i.allowed() != null) {
-      return "allowed: " + i.allowed();
-    }
-    if (i.kind() == BlockingKind.GC) {
-      return "a GC pause";
-    }
-    if (i.culprit() == null) {
-      return "no application frame on the stack (framework warm-up)";
-    }
-    List<StackFrame> stack = i.stack();
-    if (StackAnalyzer.loadingClass(stack, stack.indexOf(i.culprit()))) {
-      return "class loading (JVM warm-up)";
-    }
-    Integer cpu = i.toJson().getInteger("cpuPercent");
-    if (i.kind() == BlockingKind.CPU && cpu != null && cpu < 30) {
-      return "the loop got only " + cpu + "% of a CPU: the machine is overloaded, not blocked by code";
-    }
-    return null;
-  }
-
-  private static AssertionError failure(List<BlockingIncident> failing) {
-    StringBuilder sb = new StringBuilder("the test blocked an event loop (" + failing.size() + " finding"
-      + (failing.size() > 1 ? "s" : "") + "):");
-    int n = 1;
-    for (BlockingIncident i : failing) {
-      sb.append("\n  ").append(n++).append(". ").append(i.summary());
-    }
-    sb.append("\nIf a block is known and accepted, say why: @AllowBlocking(\"reason\") on the test or the blocking method, "
-      + "or BlockingAttribution.allow(\"reason\", ...) around the call.");
-    AssertionError error = new AssertionError(sb.toString());
-    List<StackFrame> stack = failing.get(0).stack();
-    if (!stack.isEmpty()) {
-      StackTraceElement[] elements = new StackTraceElement[stack.size()];
-      for (int k = 0; k < stack.size(); k++) {
-        StackFrame f = stack.get(k);
-        elements[k] = new StackTraceElement(f.className(), f.method(), f.file(), f.line());
-      }
-      error.setStackTrace(elements);
-    }
-    return error;
   }
 
   // ------------------------------------------------------------------------------------------ state
@@ -314,8 +356,8 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
     return parent.isPresent() && parent.get().getTestClass().isPresent() && parent.get() != ec ? config(parent.get()) : null;
   }
 
-  private static TestWindow window(ExtensionContext ec) {
-    return ec.getStore(NS).get(TestWindow.class, TestWindow.class);
+  private static Window window(ExtensionContext ec) {
+    return ec.getStore(NS).get(Window.class, Window.class);
   }
 
   private static ClassState classState(ExtensionContext ec) {
@@ -338,6 +380,7 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
   static final class ClassState implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     final List<Watch> watches = new ArrayList<>();
     boolean canaryDone;
+    int instances;
 
     @Override
     public void close() {
@@ -355,120 +398,4 @@ public class BlockingExtension implements BeforeEachCallback, AfterEachCallback,
     }
   }
 
-  /** One watched Vert.x instance and the test currently running against it. */
-  static final class Watch {
-    final Vertx vertx;
-    final BlockingChecker checker;
-    final BlockingCheckerOptions options;
-    final StackAnalyzer analyzer;
-    volatile TestWindow current;
-
-    Watch(Vertx vertx, BlockingChecker checker, BlockingCheckerOptions options) {
-      this.vertx = vertx;
-      this.checker = checker;
-      this.options = options;
-      this.analyzer = new StackAnalyzer(options.getFrameworkPackages());
-    }
-
-    void onRecord(BlockingIncident i) {
-      if (i.allowed() != null && i.allowed().startsWith("loopkit canary #")) {
-        return;
-      }
-      TestWindow w = current;
-      if (w == null || w.closed) {
-        return;
-      }
-      w.records.add(i);
-      VertxTestContext tc = w.testContext;
-      if (tc != null && !i.isStrict() && excused(i, w) == null && !tc.completed()) {
-        tc.failNow(failure(List.of(i)));
-      } else if (i.ongoing() && !i.isStrict() && excusedForNow(i, w)) {
-        // The stall began in framework or JVM code (no application frame, or a class being loaded, when the
-        // ongoing record was made, so it is excused); if it goes on, look again: a test whose handler then
-        // blocks (e.g. a self-deadlocking get()) must fail fast with that frame, not at the test's timeout.
-        FOLLOW_UPS.schedule(() -> lookAgain(i, w, 1), options.getThresholdMs(), TimeUnit.MILLISECONDS);
-      }
-    }
-
-    /** Still blocked in the same incident? Then sample the loop's stack and fail the test if code of the test's own is on it. */
-    private void lookAgain(BlockingIncident ongoing, TestWindow w, int attempt) {
-      VertxTestContext tc = w.testContext;
-      if (w.closed || current != w || tc == null || tc.completed() || ended(ongoing, w)) {
-        return;
-      }
-      for (Thread t : Thread.getAllStackTraces().keySet()) {
-        if (!t.getName().equals(ongoing.thread()) || !checker.isWatching(t)) {
-          continue;
-        }
-        JsonObject look = Sample.lookNow(t, analyzer, options.getMaxStackDepth());
-        if (look != null && !ended(ongoing, w)) {
-          long elapsedMs = Math.max(ongoing.durationMs(), java.time.Duration.between(
-            java.time.Instant.parse(ongoing.toJson().getString("startedAt")), java.time.Instant.now()).toMillis());
-          BlockingIncident now = new BlockingIncident(ongoing.toJson().copy().mergeIn(look)
-            .put("durationMs", elapsedMs)
-            .put("lookedAgain", true));
-          w.records.add(now);
-          tc.failNow(failure(List.of(now)));
-          return;
-        }
-      }
-      if (attempt < FOLLOW_UP_LOOKS) {
-        FOLLOW_UPS.schedule(() -> lookAgain(ongoing, w, attempt + 1), options.getThresholdMs(), TimeUnit.MILLISECONDS);
-      }
-    }
-
-    /** @return whether {@code i} is excused only by what its first look saw, which a later look may not see */
-    private static boolean excusedForNow(BlockingIncident i, TestWindow w) {
-      if (w.allowReason != null || i.allowed() != null || i.kind() == BlockingKind.GC) {
-        return false;
-      }
-      return i.culprit() == null || StackAnalyzer.loadingClass(i.stack(), i.stack().indexOf(i.culprit()));
-    }
-
-    private static boolean ended(BlockingIncident ongoing, TestWindow w) {
-      for (BlockingIncident r : w.records) {
-        if (!r.ongoing() && ongoing.id().equals(r.id())) {
-          return true;
-        }
-      }
-      return false;
-    }
-  }
-
-  /** How many times a stall that began in framework code is looked at again (one threshold apart). */
-  private static final int FOLLOW_UP_LOOKS = 50;
-
-  /** Runs the looks again; a daemon thread, never an event loop. */
-  private static final java.util.concurrent.ScheduledExecutorService FOLLOW_UPS =
-    java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "loopkit-blocking-check-follow-up");
-      t.setDaemon(true);
-      return t;
-    });
-
-  /** What one test produced. */
-  static final class TestWindow {
-    final String name;
-    final String allowReason;
-    final List<BlockingIncident> records = new CopyOnWriteArrayList<>();
-    volatile VertxTestContext testContext;
-    volatile boolean closed;
-
-    TestWindow(String name, String allowReason) {
-      this.name = name;
-      this.allowReason = allowReason;
-    }
-
-    /** @return runtime incidents (the last record of each) and strict findings not already covered by one */
-    List<BlockingIncident> findings() {
-      Map<String, BlockingIncident> byId = new LinkedHashMap<>();
-      for (BlockingIncident i : records) {
-        if (i.isStrict() && i.toJson().getString("incident") != null && byId.containsKey(i.toJson().getString("incident"))) {
-          continue;
-        }
-        byId.put(i.id(), i);
-      }
-      return new ArrayList<>(byId.values());
-    }
-  }
 }

@@ -29,6 +29,11 @@ public enum BlockingKind {
   CPU("split the work into chunks (vertx.runOnContext between them) or move it to a worker verticle"),
   /** A stop-the-world garbage-collection pause: not the code's fault. */
   GC("a stop-the-world GC pause, not your code: check heap size and allocation rate (GC log)"),
+  /**
+   * The whole JVM was stopped (SIGSTOP, a debugger suspending every thread, a frozen host or VM): not the
+   * code's fault; reported once per pause, with {@code "thread": "*"} and {@code pausedMs}.
+   */
+  PAUSE("the whole JVM was stopped (SIGSTOP, a debugger, a frozen host), not your code"),
   /** Anything else. */
   UNKNOWN("move blocking work to executeBlocking or a worker verticle");
 

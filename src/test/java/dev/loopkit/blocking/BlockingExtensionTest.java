@@ -165,4 +165,56 @@ class BlockingExtensionTest {
       .contains("[sleep, jdk.ThreadSleep]");
     assertThat(results.get("clean(Vertx, VertxTestContext)")).isEqualTo("passed");
   }
+
+  @EnabledIfSystemProperty(named = FIXTURES, matches = "true")
+  @ExtendWith(VertxExtension.class)
+  @CheckBlocking(thresholdMs = 100, strict = false)
+  static class OwnVertxFixture {
+
+    /** Built by the test itself (e.g. with metrics options), kept in a field: watched too. */
+    Vertx own;
+
+    @BeforeEach
+    void build() {
+      own = Vertx.vertx();
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void close() throws Exception {
+      own.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Test
+    void field(VertxTestContext tc) {
+      own.eventBus().consumer("own.slow", m -> {
+        sleepyHandler(300);
+        m.reply("ok");
+      });
+      own.eventBus().request("own.slow", null).onComplete(tc.succeedingThenComplete());
+    }
+
+    @Test
+    void local(VertxTestContext tc) {
+      Vertx mine = BlockingExtension.watch(Vertx.vertx());
+      mine.eventBus().consumer("mine.slow", m -> {
+        sleepyHandler(300);
+        m.reply("ok");
+      });
+      mine.eventBus().request("mine.slow", null).onComplete(ar -> mine.close().onComplete(tc.succeedingThenComplete()));
+    }
+  }
+
+  @Test
+  @DisplayName("a Vert.x the test builds itself is watched (a field, or BlockingExtension.watch), and the failure says which")
+  void own_vertx_fixture() {
+    Map<String, String> results = run(OwnVertxFixture.class);
+    assertThat(results.get("field(VertxTestContext)"))
+      .contains("the test blocked an event loop (1 finding)")
+      .contains("while handling 'own.slow'")
+      .contains("[on Vert.x #1 (the Vert.x instance in field OwnVertxFixture.own)]");
+    assertThat(results.get("local(VertxTestContext)"))
+      .contains("the test blocked an event loop (1 finding)")
+      .contains("while handling 'mine.slow'")
+      .contains("the Vert.x instance passed to BlockingExtension.watch in local(VertxTestContext)");
+  }
 }

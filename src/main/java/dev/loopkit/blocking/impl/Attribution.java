@@ -51,6 +51,11 @@ final class Attribution {
     if (context == null && slot != null) {
       context = slot.context();
     }
+    if (route == null && address == null && slot != null) {
+      // a request recorded by the metrics SPI (BlockingAttribution.metrics / BlockingAttributionProvider):
+      // the one whose own context the thread is running
+      route = slot.requestRoute(VertxInternals.contextOf(thread));
+    }
     List<StackFrame> frames = sample == null ? List.of() : sample.frames;
     String verticle = VertxInternals.verticleClass(context);
     if (verticle == null) {
@@ -74,6 +79,21 @@ final class Attribution {
    * @return {@code a} completed from the sample of the phase blamed (when it is not the first sample: framework
    * work came first): verticle from the stack and allowed-by-annotation, if still unknown
    */
+  /**
+   * @return {@code a} with the address and route taken again from {@code fresh} when it has them: the hooks
+   * are read again once the stall reaches the application's code (the route matched by then)
+   */
+  static Attribution freshen(Attribution a, Attribution fresh) {
+    if (a == null) {
+      return fresh;
+    }
+    if (fresh.address == null && fresh.route == null) {
+      return a;
+    }
+    return new Attribution(a.verticle != null ? a.verticle : fresh.verticle, a.deploymentId != null ? a.deploymentId : fresh.deploymentId,
+      fresh.address, fresh.route, a.timer, fresh.source, a.allowed != null ? a.allowed : fresh.allowed);
+  }
+
   static Attribution refine(Attribution a, Sample s, StackAnalyzer analyzer) {
     if (a == null || s == null) {
       return a;

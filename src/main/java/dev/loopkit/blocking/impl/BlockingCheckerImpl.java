@@ -56,6 +56,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   private static final Map<Vertx, BusHook> BUS_HOOKS = new HashMap<>();
   private static final AtomicLong CANARIES = new AtomicLong();
   private static final AtomicLong STRICT_IDS = new AtomicLong();
+  private static final AtomicLong PAUSE_IDS = new AtomicLong();
   /** Culprits whose stack was already logged (bounded; cleared when full). */
   private static final int MAX_STACKS_REMEMBERED = 10_000;
 
@@ -69,6 +70,8 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   private BlockingMeters meters;
   private final ThreadPoolExecutor reporter;
   private final List<Consumer<BlockingIncident>> listeners = new CopyOnWriteArrayList<>();
+  /** Canary blocks in progress, by their allow reason: completed from the watchdog thread when detected. */
+  private final Map<String, Promise<BlockingIncident>> canaries = new ConcurrentHashMap<>();
   private final Set<String> stacksLogged = ConcurrentHashMap.newKeySet();
   private final Map<Long, Watched> loopsById = new ConcurrentHashMap<>();
   private final Map<Long, Deque<long[]>> recentByThread = new HashMap<>();
@@ -235,37 +238,66 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     return false;
   }
 
+  /** Attempts of the canary: a block that a busy machine made look like a JVM pause is tried again. */
+  private static final int CANARY_ATTEMPTS = 5;
+  /** How long each canary attempt waits for its block to be reported, beyond the block itself. */
+  private static final long CANARY_WINDOW_MS = 3_000;
+
+  /**
+   * @return how long {@link #canary()} may take in total: generous, so that a loaded machine (the canary's
+   * block delayed, the watchdog starved, a stall discounted as a pause) never makes detection look dead
+   */
+  public static long canaryBudgetMs(long thresholdMs) {
+    return CANARY_ATTEMPTS * (canaryBlockMs(thresholdMs) + CANARY_WINDOW_MS + 2 * thresholdMs);
+  }
+
+  private static long canaryBlockMs(long thresholdMs) {
+    return thresholdMs + Math.max(20, thresholdMs / 2);
+  }
+
   @Override
   public Future<BlockingIncident> canary() {
     String reason = "loopkit canary #" + CANARIES.incrementAndGet();
-    long blockMs = options.getThresholdMs() + Math.max(20, options.getThresholdMs() / 2);
     Promise<BlockingIncident> promise = Promise.promise();
-    Registration[] reg = new Registration[1];
-    reg[0] = onIncident(i -> {
-      if (reason.equals(i.allowed()) && !i.isStrict()) {
-        reg[0].remove();
-        promise.tryComplete(i);
+    // detected on the watchdog thread itself (see record): no wait behind the reporter's queue or start-up
+    canaries.put(reason, promise);
+    ready.onComplete(ar -> canaryAttempt(reason, promise, 1));
+    return promise.future();
+  }
+
+  @dev.loopkit.blocking.AllowBlocking("the canary blocks a loop on purpose, to prove detection is live")
+  private void canaryAttempt(String reason, Promise<BlockingIncident> promise, int attempt) {
+    if (promise.future().isComplete() || closed.get()) {
+      canaries.remove(reason);
+      promise.tryFail("the checker was closed");
+      return;
+    }
+    long blockMs = canaryBlockMs(options.getThresholdMs());
+    long waitMs = blockMs + CANARY_WINDOW_MS + 2 * options.getThresholdMs();
+    vertx.setTimer(waitMs, t -> {
+      if (promise.future().isComplete()) {
+        return;
+      }
+      if (attempt < CANARY_ATTEMPTS) {
+        canaryAttempt(reason, promise, attempt + 1);
+      } else {
+        canaries.remove(reason);
+        promise.tryFail(new IllegalStateException("blocking detection is not live: " + CANARY_ATTEMPTS + " blocks of "
+          + blockMs + " ms of an event loop were not reported within " + waitMs + " ms each (is "
+          + "-Dvertx.disableContextTimings set, or did the Vert.x internals loopkit relies on change? run VertxInternalsTest)"));
       }
     });
-    long timeoutMs = 2 * options.getThresholdMs() + 2_000;
-    long timer = vertx.setTimer(blockMs + timeoutMs, t -> {
-      reg[0].remove();
-      promise.tryFail(new IllegalStateException("blocking detection is not live: a " + blockMs + " ms block of an event "
-        + "loop was not reported within " + timeoutMs + " ms (is -Dvertx.disableContextTimings set, or did the Vert.x "
-        + "internals loopkit relies on change? run VertxInternalsTest)"));
-    });
-    ready.onComplete(ar -> vertx.runOnContext(v -> dev.loopkit.blocking.BlockingAttribution.allow(reason, () -> {
+    vertx.runOnContext(v -> dev.loopkit.blocking.BlockingAttribution.allow(reason, () -> {
       long end = System.nanoTime() + blockMs * 1_000_000L;
-      while (System.nanoTime() < end) {
+      while (System.nanoTime() < end && !promise.future().isComplete()) {
         try {
-          Thread.sleep(Math.max(1, (end - System.nanoTime()) / 1_000_000L));
+          Thread.sleep(Math.max(1, Math.min(10, (end - System.nanoTime()) / 1_000_000L)));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return;
         }
       }
-    })));
-    return promise.future().andThen(ar -> vertx.cancelTimer(timer));
+    }));
   }
 
   @Override
@@ -365,6 +397,13 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   @Override
   public void record(Incident incident, JsonObject record, boolean ongoing, long durationNanos) {
     Watched w = incident.watched;
+    if (!canaries.isEmpty()) {
+      String allowed = record.getString("allowed");
+      Promise<BlockingIncident> canary = allowed == null ? null : canaries.remove(allowed);
+      if (canary != null) {
+        canary.tryComplete(new BlockingIncident(record.copy()));
+      }
+    }
     boolean first = ongoing || !incident.ongoingPublished;
     long startMs = incident.startEpochMs;
     // the wall-clock span, JVM pauses included (durationNanos leaves them out): strict findings are matched
@@ -417,15 +456,38 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   }
 
   @Override
-  public void jvmPaused(long nanos) {
+  public void jvmPaused(long nanos, long startEpochMs) {
+    long ms = nanos / 1_000_000;
+    JsonObject record = ms < options.getThresholdMs() ? null : new JsonObject()
+      .put("id", "pause-" + PAUSE_IDS.incrementAndGet())
+      .put("detection", "runtime")
+      .put("thread", "*")
+      .put("worker", false)
+      .put("durationMs", ms)
+      .put("pausedMs", ms)
+      .put("thresholdMs", options.getThresholdMs())
+      .put("ongoing", false)
+      .put("startedAt", java.time.Instant.ofEpochMilli(startEpochMs).toString())
+      .put("culprit", null)
+      .put("kind", BlockingKind.PAUSE.jsonName())
+      .put("verticle", null)
+      .put("deploymentId", null)
+      .put("source", "pause")
+      .put("debugger", Watchdog.jdwpLoaded())
+      .put("phases", new JsonArray())
+      .put("stack", new JsonArray());
     submit(() -> {
       stats.jvmPause(nanos);
       long now = System.currentTimeMillis();
       if (now - lastPauseLogMs > 60_000) {
         lastPauseLogMs = now;
         LOG.info("the whole JVM was paused for {} ms (not GC: {}); stalls during the pause are not blamed on code "
-          + "(logged at most once a minute)", nanos / 1_000_000,
+          + "(logged at most once a minute)", ms,
           Watchdog.jdwpLoaded() ? "a debugger (JDWP is loaded) suspended all threads" : "SIGSTOP, a VM operation or a frozen host");
+      }
+      if (record != null) {
+        step(() -> meters.incident(null, BlockingKind.PAUSE.jsonName(), "runtime"));
+        deliver(record);
       }
     });
   }
@@ -474,7 +536,8 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       .put("stack", new JsonArray());
     submit(() -> {
       stats.gcPause(p.durationMs);
-      step(() -> LOG.warn(IncidentText.line(record)));
+      // not the code's fault: INFO (the report, the bus and the meters carry it for whoever watches GC)
+      step(() -> LOG.info(IncidentText.line(record)));
       step(() -> meters.incident(null, BlockingKind.GC.jsonName(), "runtime"));
       deliver(record);
     });
@@ -493,7 +556,11 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       return;
     }
     int culprit = analyzer.culpritIndex(f.frames);
-    if (culprit < 0 || StackAnalyzer.loadingClass(f.frames, culprit)) {
+    String ignored = StrictFilter.ignored(f, culprit, analyzer);
+    if (ignored != null) {
+      synchronized (stats) {
+        stats.strictIgnored++;
+      }
       return;
     }
     submit(() -> strictFinding(f, culprit));
@@ -644,15 +711,30 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       return;
     }
     if (warmUp) {
-      // the JVM warming up (class loading/initialisation, call-site linking, or framework-only code during
-      // start-up): in the report and on the bus, but not an alarm — an application frame makes it INFO
-      String why = record.getBoolean("classLoading", false) ? "the loop was loading classes" : framework
-        ? "no application frame, during start-up" : "the loop was initialising classes or linking call sites";
+      // the JVM warming up (class loading/initialisation, call-site linking, a library's first use, or
+      // framework-only code during start-up): in the report and on the bus, but not an alarm — an application
+      // frame makes it INFO
+      String why = warmUpReason(record);
       if (framework) {
         LOG.debug("{} ({}: JVM warm-up, nothing to fix)", line, why);
       } else {
         LOG.info("{} ({}: JVM warm-up, so INFO rather than WARN)", line, why);
       }
+      return;
+    }
+    if (record.getBoolean("console", false)) {
+      LOG.info("{} (writing to the console: whoever reads this process's stdout/stderr is slow; log asynchronously "
+        + "if it recurs — INFO rather than WARN)", line);
+      return;
+    }
+    if (record.getBoolean("inLibrary", false)) {
+      LOG.info("{} (spent inside Vert.x/Netty/Jackson/logging/metrics code on the application's behalf, not a blocking call "
+        + "it made: INFO rather than WARN)", line);
+      return;
+    }
+    if (record.getBoolean("overloaded", false)) {
+      LOG.info("{} (the loop got only {}% of a CPU meanwhile: the machine is overloaded rather than the code blocking, "
+        + "so INFO rather than WARN)", line, record.getValue("cpuPercent"));
       return;
     }
     Throwable stack = stackToLog(record);
@@ -661,6 +743,23 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     } else {
       LOG.warn(line);
     }
+  }
+
+  /** @return why a record is JVM warm-up, in a few words */
+  public static String warmUpReason(JsonObject record) {
+    if (record.getBoolean("classLoading", false)) {
+      return "the loop was loading classes";
+    }
+    if (record.getBoolean("classInit", false)) {
+      return "the loop waited for another thread to initialise a class it uses for the first time";
+    }
+    if (record.getBoolean("firstUse", false)) {
+      return "the first call of a library at this call site (class loading, code not yet compiled)";
+    }
+    if (record.getJsonObject("culprit") == null) {
+      return "no application frame, during start-up";
+    }
+    return "the loop was initialising classes or linking call sites";
   }
 
   private void logStrict(JsonObject record, StackFrame culprit) {

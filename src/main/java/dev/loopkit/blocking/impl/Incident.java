@@ -23,6 +23,8 @@ final class Incident {
   static final int PHASE_EVIDENCE = 3;
   /** Phases kept per incident; later changes are folded into the last. */
   static final int MAX_PHASES = 8;
+  /** A CPU-kind stall during which the loop got less than this share of a CPU is an overloaded machine. */
+  static final int OVERLOADED_PERCENT = 30;
 
   private static final AtomicLong IDS = new AtomicLong();
 
@@ -40,10 +42,21 @@ final class Incident {
   long cpuAtFirst = -1;
   long cpuAtLast = -1;
   boolean ongoingPublished;
+  /** The duration the ongoing record reported: later records never report less. */
+  long reportedNanos;
   boolean suppressed;
   /** Started during the checker's start-up window (see {@code Watchdog#STARTUP_WINDOW_NANOS}). */
   boolean startupStall;
+  /**
+   * The stall was spent inside a library the application called (Vert.x, Netty, Jackson...) and is the first
+   * stall at that call site in this JVM: a first use (class loading, interpreted and not yet compiled code),
+   * JVM warm-up. Decided once, by {@link #judge}.
+   */
+  boolean firstUse;
+  private boolean judged;
   Attribution attribution;
+  /** The phase the attribution was last refreshed for (see {@code Watchdog#sample}). */
+  Phase attributedPhase;
 
   Incident(Watched watched, long startNanos, long now) {
     this.watched = watched;
@@ -109,6 +122,29 @@ final class Incident {
     return phases.isEmpty() ? null : phases.get(0);
   }
 
+  /** Call sites (culprit frames) that already had a stall inside a library; bounded. */
+  private static final java.util.Set<String> SEEN_CALL_SITES = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final int MAX_CALL_SITES = 10_000;
+
+  /**
+   * Decides, once the stall has a culprit, whether it is a library's first use at that call site (see
+   * {@link #firstUse}); later stalls at the same call site are not.
+   */
+  void judge(StackAnalyzer analyzer) {
+    Phase p = firstPhase();
+    Sample s = p == null ? null : p.sample;
+    if (judged || s == null || s.culprit == null) {
+      return;
+    }
+    judged = true;
+    if (p.inLibrary()) {
+      if (SEEN_CALL_SITES.size() > MAX_CALL_SITES) {
+        SEEN_CALL_SITES.clear();
+      }
+      firstUse = SEEN_CALL_SITES.add(s.culprit.toString());
+    }
+  }
+
   BlockingKind kind() {
     Phase p = firstPhase();
     return p == null ? BlockingKind.UNKNOWN : p.kind();
@@ -119,9 +155,12 @@ final class Incident {
     return p == null ? null : p.culprit;
   }
 
-  /** @return the stall duration so far (or in total, with {@code end}) minus paused time */
+  /**
+   * @return the stall duration so far (or in total, with {@code end}) minus paused time, and never less
+   * than what the ongoing record already reported
+   */
   long effectiveNanos(long end) {
-    return Math.max(0, end - startNanos - pauseNanos);
+    return Math.max(reportedNanos, Math.max(0, end - startNanos - pauseNanos));
   }
 
   /**
@@ -173,12 +212,39 @@ final class Incident {
     if (startSample != null && StackAnalyzer.loadingClass(startSample.frames, startSample.culpritIndex)) {
       json.put("classLoading", true);
     }
+    // waiting for another thread's class initialisation: an int[] monitor, or blocked with no monitor named
+    // and no JDK frame on top (the JVM's own wait, at the first use of a class)
+    boolean classInit = startSample != null && (StackAnalyzer.classInitWait(startSample.lockName, startSample.frames)
+      || startSample.state == Thread.State.BLOCKED && startSample.lockName == null && !startSample.frames.isEmpty()
+      && !StackAnalyzer.isJdk(startSample.frames.get(0).className()));
+    if (classInit) {
+      json.put("classInit", true);
+    }
+    if (firstUse) {
+      json.put("firstUse", true);
+    }
     if (startSample != null && StackAnalyzer.warmingUp(startSample.frames, startSample.culpritIndex)
-      || culprit == null && startupStall) {
+      || classInit || firstUse || culprit == null && startupStall) {
       json.put("warmUp", true);
     }
     if (cpuAtFirst >= 0 && cpuAtLast >= cpuAtFirst && last != null && first != null && last.atNanos > first.atNanos) {
-      json.put("cpuPercent", Math.min(100, Math.round(100.0 * (cpuAtLast - cpuAtFirst) / (last.atNanos - first.atNanos))));
+      long cpu = Math.min(100, Math.round(100.0 * (cpuAtLast - cpuAtFirst) / (last.atNanos - first.atNanos)));
+      json.put("cpuPercent", cpu);
+      // runnable the whole time but computing for less than the threshold (or under 30% of a CPU): the loop
+      // waited for a CPU — an overloaded machine — rather than running code that blocks
+      if (kind() == BlockingKind.CPU && (cpu < OVERLOADED_PERCENT || cpu * (durationNanos / 1_000_000) / 100 < thresholdMs)) {
+        json.put("overloaded", true);
+      }
+    }
+    if (start != null && start.culprit != null) {
+      if (start.inLibrary()) {
+        // the platform's own code (Vert.x, Netty, Jackson, logging, metrics) on the application's behalf —
+        // its work, I/O or locks — not a blocking call the application made
+        json.put("inLibrary", true);
+      }
+      if (start.console()) {
+        json.put("console", true);
+      }
     }
     json.put("samples", samples);
     JsonArray phaseJson = new JsonArray();
@@ -205,6 +271,7 @@ final class Incident {
     final long fromNanos;
     long toNanos;
     int samples;
+    int librarySamples;
     private final Map<BlockingKind, Integer> kinds = new EnumMap<>(BlockingKind.class);
 
     Phase(Sample s) {
@@ -223,6 +290,19 @@ final class Incident {
     void count(Sample s) {
       samples++;
       kinds.merge(s.kind, 1, Integer::sum);
+      if (s.inLibrary) {
+        librarySamples++;
+      }
+    }
+
+    /** @return whether the phase's first sample is writing to the console ({@code System.out/err}) */
+    boolean console() {
+      return StackAnalyzer.console(sample.frames, sample.culpritIndex);
+    }
+
+    /** @return whether most of the phase's samples were inside a library the culprit called */
+    boolean inLibrary() {
+      return librarySamples * 2 >= samples && samples > 0;
     }
 
     /**

@@ -19,6 +19,10 @@ public final class IncidentText {
     String kindName = record.getString("kind", "unknown");
     BlockingKind kind = BlockingKind.fromJson(kindName);
     long ms = record.getLong("durationMs", 0L);
+    if (kind == BlockingKind.PAUSE) {
+      return "every thread was stopped " + ms + " ms: the whole JVM was paused (" + (record.getBoolean("debugger", false)
+        ? "a debugger suspended every thread" : "SIGSTOP, a VM operation or a frozen host") + ") — " + kind.advice();
+    }
     if (kind == BlockingKind.GC) {
       JsonObject gc = record.getJsonObject("gc", new JsonObject());
       return "every thread was stopped " + ms + " ms by a stop-the-world GC pause (" + gc.getString("collector", "?")
@@ -37,6 +41,12 @@ public final class IncidentText {
       sb.append(worker ? " busy " : " blocked ").append(ongoing ? "for " + ms + " ms and counting" : ms + " ms")
         .append(" (threshold ").append(record.getLong("thresholdMs", 0L)).append(" ms) in ").append(culprit(record))
         .append(" [").append(kindName).append(']');
+      if (record.getString("lock") != null) {
+        sb.append(" waiting for ").append(record.getString("lock"));
+        if (record.getString("lockOwner") != null) {
+          sb.append(" held by ").append(record.getString("lockOwner"));
+        }
+      }
       JsonArray phases = record.getJsonArray("phases");
       if (phases != null && phases.size() > 1) {
         sb.append(", then ");

@@ -29,9 +29,11 @@ public final class Sample {
   final boolean suspended;
   final String lockName;
   final String lockOwner;
+  /** The time is spent inside a library the culprit called (see {@code StackAnalyzer#libraryFrame}). */
+  final boolean inLibrary;
 
   Sample(long atNanos, List<StackFrame> frames, int culpritIndex, BlockingKind kind, Thread.State state,
-         boolean suspended, String lockName, String lockOwner) {
+         boolean suspended, String lockName, String lockOwner, boolean inLibrary) {
     this.atNanos = atNanos;
     this.frames = frames;
     this.culpritIndex = culpritIndex;
@@ -41,6 +43,7 @@ public final class Sample {
     this.suspended = suspended;
     this.lockName = lockName;
     this.lockOwner = lockOwner;
+    this.inLibrary = inLibrary;
   }
 
   /**
@@ -63,18 +66,21 @@ public final class Sample {
     int culprit = analyzer.culpritIndex(frames);
     Thread.State state = info.getThreadState();
     BlockingKind kind = analyzer.kind(frames, culprit, state);
-    return new Sample(at, frames, culprit, kind, state, info.isSuspended(), info.getLockName(), info.getLockOwnerName());
+    return new Sample(at, frames, culprit, kind, state, info.isSuspended(), info.getLockName(), info.getLockOwnerName(),
+      analyzer.libraryFrame(frames, culprit) != null);
   }
 
   /**
    * Looks at {@code thread} now, as the watchdog would during a stall.
    *
    * @return {@code culprit}, {@code kind} and {@code stack} for a record, or {@code null} when the thread is
-   * gone or no application frame is on its stack (or it is loading a class)
+   * gone or the stall is not the application's own: no application frame on its stack, JVM warm-up (class
+   * loading or initialisation, call-site linking), or time spent inside a library the application called
    */
   public static JsonObject lookNow(Thread thread, StackAnalyzer analyzer, int maxDepth) {
     Sample s = take(thread, thread.getId(), maxDepth, analyzer);
-    if (s == null || s.culprit == null || StackAnalyzer.loadingClass(s.frames, s.culpritIndex)) {
+    if (s == null || s.culprit == null || StackAnalyzer.warmingUp(s.frames, s.culpritIndex)
+      || StackAnalyzer.classInitWait(s.lockName, s.frames) || analyzer.libraryFrame(s.frames, s.culpritIndex) != null) {
       return null;
     }
     return new JsonObject()

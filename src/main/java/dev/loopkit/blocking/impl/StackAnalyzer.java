@@ -22,13 +22,31 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class StackAnalyzer {
 
   /**
-   * The JDK, Netty, Vert.x, and the libraries Vert.x and loopkit run on (Jackson for JSON, Micrometer,
-   * SLF4J/Logback/Log4j for logging, HdrHistogram): a stall inside them is blamed on the application frame
-   * that called them.
+   * The JDK, Netty, Vert.x, and the libraries Vert.x and loopkit ship with or run on: a stall inside them is
+   * blamed on the application frame that called them. Vert.x is listed by its real packages (core and the
+   * modules of the Vert.x stack), never as the whole {@code io.vertx.} prefix: an application's own package
+   * under {@code io.vertx.} (the Vert.x examples use {@code io.vertx.example}) is application code.
    */
   static final String[] PLATFORM = {
-    "java.", "javax.", "jdk.", "sun.", "com.sun.", "io.netty.", "io.vertx.", "com.fasterxml.jackson.",
-    "io.micrometer.", "org.slf4j.", "ch.qos.logback.", "org.apache.logging.log4j.", "org.HdrHistogram."
+    // the JDK
+    "java.", "javax.", "jdk.", "sun.", "com.sun.",
+    // Netty and its optional codecs
+    "io.netty.", "com.aayushatharva.brotli4j.", "com.github.luben.zstd.",
+    // Vert.x core and the Vert.x stack's modules (5.x)
+    "io.vertx.core.", "io.vertx.ext.web.", "io.vertx.ext.auth.", "io.vertx.ext.bridge.", "io.vertx.ext.healthchecks.",
+    "io.vertx.ext.eventbus.", "io.vertx.ext.mail.", "io.vertx.ext.mongo.", "io.vertx.ext.jdbc.", "io.vertx.ext.consul.",
+    "io.vertx.ext.stomp.", "io.vertx.ext.shell.", "io.vertx.ext.unit.", "io.vertx.ext.dropwizard.",
+    "io.vertx.ext.reactivestreams.", "io.vertx.ext.cluster.", "io.vertx.config.", "io.vertx.circuitbreaker.",
+    "io.vertx.micrometer.", "io.vertx.launcher.", "io.vertx.junit5.", "io.vertx.uritemplate.", "io.vertx.spi.cluster.",
+    "io.vertx.sqlclient.", "io.vertx.pgclient.", "io.vertx.mysqlclient.", "io.vertx.mssqlclient.", "io.vertx.db2client.",
+    "io.vertx.oracleclient.", "io.vertx.jdbcclient.", "io.vertx.redis.client.", "io.vertx.cassandra.", "io.vertx.kafka.",
+    "io.vertx.amqp.", "io.vertx.rabbitmq.", "io.vertx.mqtt.", "io.vertx.grpc.", "io.vertx.grpcio.", "io.vertx.serviceproxy.",
+    "io.vertx.servicediscovery.", "io.vertx.tracing.", "io.vertx.json.schema.", "io.vertx.openapi.", "io.vertx.httpproxy.",
+    "io.vertx.rxjava3.", "io.vertx.reactivex.", "io.vertx.rxjava.", "io.vertx.mutiny.", "io.vertx.kotlin.",
+    "io.vertx.lang.", "io.vertx.codegen.",
+    // libraries loopkit and Vert.x ship with: JSON, metrics, logging, histograms, the launcher's CLI, clustering
+    "com.fasterxml.jackson.", "io.micrometer.", "io.prometheus.", "org.LatencyUtils.", "org.HdrHistogram.",
+    "org.slf4j.", "ch.qos.logback.", "org.apache.logging.log4j.", "picocli.", "com.hazelcast."
   };
   private static final CodeSource OWN = ownCodeSource();
   private static final Map<String, Boolean> LOOPKIT_CACHE = new ConcurrentHashMap<>();
@@ -47,6 +65,19 @@ public final class StackAnalyzer {
     } catch (SecurityException e) {
       return null;
     }
+  }
+
+  /**
+   * @return whether {@code className} belongs to the built-in platform (the JDK, Netty, Vert.x, the libraries
+   * they ship with, loopkit itself) — not to {@code frameworkPackages} the application configured
+   */
+  boolean isPlatform(String className) {
+    for (String p : PLATFORM) {
+      if (className.startsWith(p)) {
+        return true;
+      }
+    }
+    return className.startsWith("dev.loopkit.") && isLoopkitMachinery(className);
   }
 
   /** @return whether frames of {@code className} can never be a culprit */
@@ -102,6 +133,10 @@ public final class StackAnalyzer {
     int from = culprit >= 0 ? culprit - 1 : frames.size() - 1;
     for (int i = from; i >= 0; i--) {
       BlockingKind k = kindOf(frames.get(i));
+      if (k == BlockingKind.SOCKET && nettyChannel(frames, i)) {
+        // Netty's channels are non-blocking: reading or writing one is work, not a wait
+        return BlockingKind.CPU;
+      }
       if (k != null) {
         return k;
       }
@@ -139,23 +174,130 @@ public final class StackAnalyzer {
   }
 
   /**
-   * @return whether the frames between the top and the culprit (all of them when there is none) are the
-   * JVM warming up: loading or initialising a class ({@code <clinit>}), or linking a call site (lambda,
-   * string concatenation, method handles: {@code java.lang.invoke}). Work the application cannot change,
-   * done once per class or call site, typically at start-up or on a first request.
+   * @return whether the stack is the JVM warming up: the frames between the top and the culprit (all of them
+   * when there is none) load a class or link a call site (lambda, string concatenation, method handles:
+   * {@code java.lang.invoke}), or a class initialiser ({@code <clinit>}, the application's own included) is
+   * anywhere on the stack. Work done once per class or call site, typically at start-up or on a first request.
    */
   public static boolean warmingUp(List<StackFrame> frames, int culprit) {
     if (loadingClass(frames, culprit)) {
       return true;
     }
     int to = culprit < 0 ? frames.size() : culprit;
-    for (int i = 0; i < to; i++) {
+    for (int i = 0; i < frames.size(); i++) {
       StackFrame f = frames.get(i);
-      if (f.method().equals("<clinit>") || f.className().startsWith("java.lang.invoke.")) {
+      // a class initialiser anywhere on the stack (the application's own included) runs once per JVM
+      if (f.method().equals("<clinit>") || i < to && f.className().startsWith("java.lang.invoke.")) {
         return true;
       }
     }
     return false;
+  }
+
+  /** @return whether the JDK socket frame at {@code index} was called by Netty (a non-blocking channel) */
+  private static boolean nettyChannel(List<StackFrame> frames, int index) {
+    for (int i = index + 1; i < frames.size(); i++) {
+      String c = frames.get(i).className();
+      if (c.startsWith("io.netty.")) {
+        return true;
+      }
+      if (!isJdk(c)) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** @return whether {@code className} is a JDK class */
+  static boolean isJdk(String className) {
+    return className.startsWith("java.") || className.startsWith("javax.") || className.startsWith("jdk.")
+      || className.startsWith("sun.") || className.startsWith("com.sun.");
+  }
+
+  /**
+   * @return the first frame between the top and the culprit that belongs to a platform library (Vert.x,
+   * Netty, Jackson, logging, metrics, loopkit; not the JDK, nor the application's own {@code frameworkPackages}):
+   * the time is spent inside the library the application called
+   * — its own I/O, locks or, on a first use, its class loading and interpreted code — or {@code null} when
+   * only JDK frames are there (the application called a JDK API itself) or the library call is an explicitly
+   * blocking API (a Vert.x {@code ...Blocking} method, {@code Future.await})
+   */
+  StackFrame libraryFrame(List<StackFrame> frames, int culprit) {
+    if (culprit < 0) {
+      return null;
+    }
+    StackFrame library = null;
+    for (int i = culprit - 1; i >= 0; i--) {
+      StackFrame f = frames.get(i);
+      String c = f.className();
+      if (isJdk(c) || !isPlatform(c)) {
+        continue;
+      }
+      if (explicitlyBlocking(f)) {
+        return null;
+      }
+      if (library == null) {
+        library = f;
+      }
+    }
+    return library;
+  }
+
+  /**
+   * @return whether {@code f} is a Vert.x API that blocks by design: the file system's {@code ...Blocking}
+   * methods and {@code Future.await} (on a Vert.x thread other than a virtual one)
+   */
+  static boolean explicitlyBlocking(StackFrame f) {
+    String c = f.className();
+    return c.startsWith("io.vertx.core.file.") && f.method().endsWith("Blocking")
+      || c.startsWith("io.vertx.core.") && c.contains("Future") && f.method().equals("await");
+  }
+
+  /** @return whether the frames between the top and the culprit contain a frame of a class whose name starts with {@code prefix} */
+  static boolean above(List<StackFrame> frames, int culprit, String prefix) {
+    int to = culprit < 0 ? frames.size() : culprit;
+    for (int i = 0; i < to; i++) {
+      if (frames.get(i).className().startsWith(prefix)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * @return whether the frames between the top and the culprit write to the console ({@code System.out},
+   * {@code System.err}: {@code PrintStream})
+   */
+  static boolean console(List<StackFrame> frames, int culprit) {
+    int to = culprit < 0 ? frames.size() : culprit;
+    for (int i = 0; i < to; i++) {
+      String c = frames.get(i).className();
+      if (c.equals("java.io.PrintStream") || c.equals("java.lang.System$Out") || c.equals("java.lang.System$Err")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * @return whether a thread waiting on monitor {@code lockName} (as {@code ThreadInfo.getLockName()} or a JFR
+   * monitor class names it) with {@code frames} waits for another thread to initialise a class: HotSpot's
+   * class-initialisation lock is an {@code int[]}, and the waiting thread has no {@code Object.wait} frame
+   * (the wait happens inside the JVM, at the first use of the class)
+   */
+  static boolean classInitWait(String lockName, List<StackFrame> frames) {
+    if (lockName == null || !(lockName.equals("[I") || lockName.startsWith("[I@"))) {
+      return false;
+    }
+    for (StackFrame f : frames) {
+      if (f.className().equals("java.lang.Object") && f.method().startsWith("wait")) {
+        return false;
+      }
+      if (!isJdk(f.className())) {
+        return true;
+      }
+    }
+    return true;
   }
 
   /** The checker's own tasks on an event loop (heartbeat, loop registration). */

@@ -42,6 +42,8 @@ final class Stats {
   private long jvmPausedNanos;
   long dropped;
   long sinkErrors;
+  /** JFR events on watched loops that are not strict findings (see {@code StrictFilter}); guarded by this. */
+  long strictIgnored;
 
   Stats(int recentMax) {
     this.recentMax = recentMax;
@@ -182,6 +184,7 @@ final class Stats {
       .put("allowed", allowed)
       .put("nearMisses", nearMissCount)
       .put("strictFindings", strictFindings)
+      .put("strictIgnored", strictIgnored)
       .put("gcPauses", gcPauses)
       .put("gcPausedMs", gcPausedMs)
       .put("debuggerHolds", debuggerHolds)
@@ -205,6 +208,7 @@ final class Stats {
       recent.clear();
       incidents = allowed = blockedNanos = workerIncidents = workerBlockedNanos = nearMissCount = 0;
       strictFindings = gcPauses = gcPausedMs = debuggerHolds = jvmPauses = jvmPausedNanos = dropped = sinkErrors = 0;
+      strictIgnored = 0;
     }
     return r;
   }

@@ -46,6 +46,12 @@ public final class ThreadSlot {
     }
   }
 
+  /** The last requests begun on this thread (metrics SPI, {@link AttributionMetrics}): a ring, newest at {@code next - 1}. */
+  private final Object[] requests = new Object[REQUESTS];
+  private int nextRequest;
+  private static final int REQUESTS = 32;
+  private static final java.lang.invoke.VarHandle RING = java.lang.invoke.MethodHandles.arrayElementVarHandle(Object[].class);
+
   private String address;
   /** A String, or the request ({@code HttpServerRequest}/{@code RoutingContext}) the route is read from per incident. */
   private Object route;
@@ -142,6 +148,38 @@ public final class ThreadSlot {
   }
 
   private ThreadSlot() {
+  }
+
+  /** Records a request begun on this thread (called on the thread itself: one plain counter, one opaque store). */
+  void requestBegun(AttributionMetrics.RequestMark mark) {
+    int i = nextRequest;
+    RING.setOpaque(requests, i & (REQUESTS - 1), mark);
+    nextRequest = i + 1;
+  }
+
+  /**
+   * @return {@code METHOD /pattern} (or {@code /path}) of the most recent request begun on this thread whose
+   * context is {@code context} — the request the thread is handling, synchronously or in a continuation —
+   * or {@code null}; called by the watchdog while the thread is stalled
+   */
+  String requestRoute(io.vertx.core.Context context) {
+    if (context == null) {
+      return null;
+    }
+    for (int k = 0; k < REQUESTS; k++) {
+      Object o = RING.getOpaque(requests, k);
+      if (o instanceof AttributionMetrics.RequestMark) {
+        AttributionMetrics.RequestMark mark = (AttributionMetrics.RequestMark) o;
+        if (VertxInternals.requestContext(mark.request) == context) {
+          try {
+            return mark.text();
+          } catch (RuntimeException e) {
+            return null;
+          }
+        }
+      }
+    }
+    return null;
   }
 
   /** @return the calling thread's slot (created on first use) */

@@ -9,6 +9,7 @@ import io.vertx.core.impl.VertxThread;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.deployment.DeploymentContext;
+import io.vertx.core.internal.http.HttpServerRequestInternal;
 import io.vertx.core.internal.threadchecker.BlockedThreadChecker;
 import io.vertx.core.internal.threadchecker.BlockedThreadEvent;
 import org.slf4j.Logger;
@@ -45,6 +46,11 @@ import java.util.function.Predicate;
  *   watches; restored when the last loopkit checker of that Vert.x instance closes.</li>
  *   <li>{@link #addCloseHook(Vertx, Runnable)}: close the checker with its Vert.x instance
  *   ({@code VertxInternal.addCloseHook}).</li>
+ *   <li>{@link #requestContext(Object)}: the context an HTTP server request runs on
+ *   ({@code HttpServerRequestInternal.context()}), to tell which request a stalled loop is handling; the
+ *   request itself comes from the public metrics SPI.</li>
+ *   <li>{@link #addAttributionMetrics}: {@code BlockingAttributionProvider} wraps the metrics of a Vert.x
+ *   instance being built ({@code VertxBootstrapImpl.metrics()}, the type the SPI's own default code uses).</li>
  * </ul>
  */
 public final class VertxInternals {
@@ -128,6 +134,19 @@ public final class VertxInternals {
     return THREAD_CONTEXT != null;
   }
 
+  /**
+   * @return the context an HTTP server request runs on (its own duplicated context, also used by its
+   * continuations), from the request the metrics SPI was given ({@code HttpServerRequestInternal.context()}),
+   * or {@code null}
+   */
+  public static Context requestContext(Object request) {
+    try {
+      return request instanceof HttpServerRequestInternal ? ((HttpServerRequestInternal) request).context() : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
   /** @return the class name of the verticle that owns {@code context}, or {@code null} */
   public static String verticleClass(Context context) {
     if (!(context instanceof ContextInternal)) {
@@ -181,6 +200,34 @@ public final class VertxInternals {
         }
       }
     };
+  }
+
+  /**
+   * Wraps the metrics of a Vert.x instance being built with {@link AttributionMetrics}: the metrics already
+   * built (a {@code withMetrics} factory runs first), or, when metrics are enabled but their provider has not
+   * run yet, the metrics built now from the first other {@code VertxMetricsFactory} provider on the class path
+   * (it then sees metrics present and does not build them twice).
+   */
+  public static void addAttributionMetrics(io.vertx.core.internal.VertxBootstrap vertxBootstrap, Object self) {
+    if (!(vertxBootstrap instanceof io.vertx.core.impl.VertxBootstrapImpl)) {
+      LOG.warn("HTTP attribution not installed: Vert.x built with an unknown bootstrap ({}); use "
+        + "Vertx.builder().withMetrics(BlockingAttribution.metrics(...)) instead", vertxBootstrap.getClass().getName());
+      return;
+    }
+    io.vertx.core.impl.VertxBootstrapImpl bootstrap = (io.vertx.core.impl.VertxBootstrapImpl) vertxBootstrap;
+    io.vertx.core.spi.metrics.VertxMetrics current = bootstrap.metrics();
+    if (current == null) {
+      io.vertx.core.metrics.MetricsOptions options = bootstrap.options().getMetricsOptions();
+      if (options != null && options.isEnabled()) {
+        for (io.vertx.core.spi.VertxServiceProvider p : java.util.ServiceLoader.load(io.vertx.core.spi.VertxServiceProvider.class)) {
+          if (p instanceof io.vertx.core.spi.VertxMetricsFactory && p.getClass() != self.getClass()) {
+            current = ((io.vertx.core.spi.VertxMetricsFactory) p).metrics(bootstrap.options());
+            break;
+          }
+        }
+      }
+    }
+    bootstrap.metrics(AttributionMetrics.wrap(current));
   }
 
   /** Runs {@code action} when {@code vertx} closes; returns the undo action. */

@@ -53,7 +53,8 @@ final class Watchdog implements Runnable {
 
     void debuggerHeld(Watched w);
 
-    void jvmPaused(long nanos);
+    /** The whole JVM was stopped for {@code nanos}, from {@code startEpochMs} (about). */
+    void jvmPaused(long nanos, long startEpochMs);
 
     void watchdogError(Throwable t);
 
@@ -85,6 +86,11 @@ final class Watchdog implements Runnable {
   private long nextLook;
   private long nextPeriodic;
   private long lastGcMs;
+  private long lastProcessCpu = -1;
+  /** The last paused intervals (GC, JVM-wide pauses): [from, to] in System.nanoTime(), a ring. */
+  private final long[] pausedFrom = new long[16];
+  private final long[] pausedTo = new long[16];
+  private int pausedNext;
   private boolean gcSeen;
   private long nextWorkerScan;
   /** What the watchdog was last doing, for the slow-tick diagnostic. */
@@ -158,12 +164,14 @@ final class Watchdog implements Runnable {
     lastSleep = tickNanos;
     nextPeriodic = lastTick + 1_000 * MS;
     lastGcMs = gcMs();
+    lastProcessCpu = processCpuNanos();
     while (running) {
       LockSupport.parkNanos(lastSleep);
       if (!running) {
         break;
       }
       long began = System.nanoTime();
+      long cpuBefore = processCpuNanos();
       try {
         tick();
       } catch (Throwable t) {
@@ -171,7 +179,9 @@ final class Watchdog implements Runnable {
         sink.watchdogError(t);
       }
       long took = System.nanoTime() - began;
-      if (took > 1_000 * MS) {
+      long cpuUsed = processCpuNanos() - cpuBefore;
+      // a tick that spans a JVM-wide pause (the JVM used almost no CPU meanwhile) is the pause, not a bug
+      if (took > 1_000 * MS && !(cpuBefore >= 0 && cpuUsed < took / 4)) {
         LOG.warn("a blocking-watchdog tick took {} ms (last step: {}); detection was late meanwhile — please report "
           + "this with the log as a loopkit bug", took / MS, step);
       }
@@ -205,15 +215,21 @@ final class Watchdog implements Runnable {
     long gcMs = gcMs();
     long gcDelta = gcMs - lastGcMs;
     lastGcMs = gcMs;
+    long cpu = processCpuNanos();
+    long cpuDelta = cpu < 0 || lastProcessCpu < 0 ? -1 : cpu - lastProcessCpu;
+    lastProcessCpu = cpu;
     long pause = 0;
     if (late > PAUSE_SLACK) {
       if (gcDelta > 0) {
         pause = Math.min(late, gcDelta * MS);
       }
-      if (pause < late && late >= Math.max(20 * MS, thresholdNanos / 2) && jvmWidePause(prev)) {
+      if (pause < late && late >= Math.max(20 * MS, thresholdNanos / 2) && jvmWidePause(prev, late, cpuDelta)) {
         pause = late;
-        sink.jvmPaused(late);
+        sink.jvmPaused(late, System.currentTimeMillis() - late / MS);
       }
+    }
+    if (pause > 0) {
+      rememberPause(now - pause, now);
     }
     for (Watched w : loops) {
       if (!w.thread.isAlive()) {
@@ -244,18 +260,63 @@ final class Watchdog implements Runnable {
     }
   }
 
-  /** @return whether no loop that was idle at the previous tick ran its heartbeat since */
-  private boolean jvmWidePause(long prev) {
-    boolean sawIdle = false;
+  /**
+   * @return whether the whole JVM was stopped between the previous tick and now (SIGSTOP, a debugger
+   * suspending every thread, a frozen host) rather than the watchdog alone being late. Evidence from every
+   * loop's heartbeats: a loop that beat during the window contradicts a pause; a loop whose last long gap
+   * between two beats spans the window supports it (it resumed with the JVM); a loop that did not beat since
+   * is neutral (busy, or still catching up). With no loop supporting it, the JVM's CPU time decides: a
+   * process that used under 5% of one CPU while the watchdog was late did not run.
+   */
+  private boolean jvmWidePause(long prev, long late, long cpuDelta) {
+    // beats until the tick was due are normal: lateness starts there
+    long due = prev + lastSleep + PAUSE_SLACK;
+    boolean support = false;
     for (Watched w : loops) {
-      if (w.idleAtLastTick) {
-        sawIdle = true;
-        if (w.lastBeatNanos() > prev) {
-          return false;
-        }
+      long beat = w.lastBeatNanos();
+      if (beat <= due) {
+        continue;
+      }
+      long from = w.gapFromNanos();
+      long to = w.gapToNanos();
+      if (to > due && from <= due && to - from >= late / 2) {
+        support = true;
+      } else {
+        return false;
       }
     }
-    return sawIdle;
+    return support || cpuDelta >= 0 && cpuDelta < late / 20;
+  }
+
+  private void rememberPause(long from, long to) {
+    pausedFrom[pausedNext] = from;
+    pausedTo[pausedNext] = to;
+    pausedNext = (pausedNext + 1) % pausedFrom.length;
+  }
+
+  /** @return how much of [from, to] the JVM spent paused (GC or JVM-wide), as far as the ring remembers */
+  private long pausedSince(long from, long to) {
+    long sum = 0;
+    for (int i = 0; i < pausedFrom.length; i++) {
+      long a = Math.max(from, pausedFrom[i]);
+      long b = Math.min(to, pausedTo[i]);
+      if (pausedTo[i] != 0 && b > a) {
+        sum += b - a;
+      }
+    }
+    return Math.min(sum, to - from);
+  }
+
+  private static final java.lang.management.OperatingSystemMXBean OS = ManagementFactory.getOperatingSystemMXBean();
+
+  /** @return the CPU time the whole JVM used so far, or -1 when unknown */
+  private static long processCpuNanos() {
+    try {
+      return OS instanceof com.sun.management.OperatingSystemMXBean
+        ? ((com.sun.management.OperatingSystemMXBean) OS).getProcessCpuTime() : -1;
+    } catch (RuntimeException | LinkageError e) {
+      return -1;
+    }
   }
 
   /**
@@ -299,8 +360,10 @@ final class Watchdog implements Runnable {
       }
       inc = new Incident(w, start, now);
       inc.startupStall = start - createdNanos < STARTUP_WINDOW_NANOS;
-      if (pause > 0 && start < prev) {
-        inc.pauseNanos = Math.min(pause, now - start);
+      if (start < prev) {
+        // the stall began before this tick: discount every pause seen since it began (this tick's included),
+        // e.g. a loop found busy one tick after a JVM-wide pause, its heartbeat overdue since before it
+        inc.pauseNanos = pausedSince(start, now);
       }
       w.incident = inc;
       lookBy(now, now);
@@ -349,10 +412,15 @@ final class Watchdog implements Runnable {
         inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
       }
       inc.attribution = refined(inc);
+      inc.judge(analyzer);
       inc.ongoingPublished = true;
       step = "reporting " + w.name;
       long at = System.nanoTime();
-      sink.record(inc, inc.toJson(at, true, thresholdMsOf(w), maxDepth), true, inc.effectiveNanos(at));
+      JsonObject record = inc.toJson(at, true, thresholdMsOf(w), maxDepth);
+      long reported = inc.effectiveNanos(at);
+      // an incident's durations agree: the final record never says less than this one
+      inc.reportedNanos = reported;
+      sink.record(inc, record, true, reported);
     }
   }
 
@@ -403,6 +471,9 @@ final class Watchdog implements Runnable {
       inc.lastSeenRunning = Math.min(inc.lastSeenRunning, before);
       return false;
     }
+    // the task was still running after the look (which may have waited long for a safepoint): the stall
+    // lasted at least until now, so the final record never says less than an ongoing record made from here
+    inc.lastSeenRunning = Math.max(inc.lastSeenRunning, System.nanoTime());
     if (inc.samples == 0) {
       inc.cpuAtFirst = Sample.cpuNanos(w.threadId);
     } else {
@@ -410,7 +481,13 @@ final class Watchdog implements Runnable {
     }
     inc.add(s);
     Attribution a = inc.attribution;
-    if (a != null && a.address == null && a.route == null) {
+    Incident.Phase blamed = inc.firstPhase();
+    if (a != null && blamed != null && blamed.culprit != null && blamed != inc.attributedPhase) {
+      // the stall reached the application's code: read the hooks again (the route vertx-web matched by now,
+      // not the one it was matching during the framework work that began the stall)
+      inc.attributedPhase = blamed;
+      inc.attribution = Attribution.freshen(a, Attribution.of(w.thread, s, analyzer));
+    } else if (a != null && a.address == null && a.route == null) {
       // the hook that names the address/route may run after the first sample (e.g. after class loading)
       Attribution fresh = Attribution.of(w.thread, inc.first, analyzer);
       if (fresh.address != null || fresh.route != null) {
@@ -429,11 +506,17 @@ final class Watchdog implements Runnable {
     if (inc.suppressed && !inc.ongoingPublished) {
       return;
     }
+    if (inc.samples == 0 && !inc.ongoingPublished) {
+      // never seen running (its one look found it ended): nothing is known about it — typically an idle loop
+      // whose heartbeat was overdue right after a pause, not a stall
+      return;
+    }
     if (inc.ongoingPublished || effective >= w.thresholdNanos) {
       if (inc.attribution == null) {
         inc.attribution = Attribution.of(w.thread, inc.first, analyzer);
       }
       inc.attribution = refined(inc);
+      inc.judge(analyzer);
       JsonObject record = inc.toJson(end, false, thresholdMsOf(w), maxDepth);
       if (inc.suppressed) {
         record.put("debugger", true);

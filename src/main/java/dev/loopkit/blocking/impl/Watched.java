@@ -31,6 +31,13 @@ final class Watched {
   // --- heartbeat (loops only): written on the loop, read by the watchdog and the reporter
   /** System.nanoTime() of the last heartbeat: release store on the loop (no fence on x86), acquire load. */
   private long lastBeat;
+  /**
+   * The last long gap between two heartbeats (more than two periods late): from the beat before it to the
+   * beat after it. Written by the loop before {@link #lastBeat} (so an acquire load of it publishes them);
+   * tells a JVM-wide pause (no loop beat during it) from a late watchdog (idle loops kept beating).
+   */
+  private long gapFrom;
+  private long gapTo;
   /** Set once by the reporter thread (HdrHistogram is loaded off start-up's critical path); null until then. */
   private volatile Recorder lagRecorder;
   private Histogram lagInterval;
@@ -55,10 +62,15 @@ final class Watched {
   long longestNanos;
 
   private static final VarHandle LAST_BEAT;
+  private static final VarHandle GAP_FROM;
+  private static final VarHandle GAP_TO;
 
   static {
     try {
-      LAST_BEAT = MethodHandles.lookup().findVarHandle(Watched.class, "lastBeat", long.class);
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      LAST_BEAT = l.findVarHandle(Watched.class, "lastBeat", long.class);
+      GAP_FROM = l.findVarHandle(Watched.class, "gapFrom", long.class);
+      GAP_TO = l.findVarHandle(Watched.class, "gapTo", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -79,6 +91,16 @@ final class Watched {
   /** @return System.nanoTime() of the loop's last heartbeat */
   long lastBeatNanos() {
     return (long) LAST_BEAT.getAcquire(this);
+  }
+
+  /** @return the beat before the last long gap (read after {@link #lastBeatNanos()}), 0 when none yet */
+  long gapFromNanos() {
+    return (long) GAP_FROM.getOpaque(this);
+  }
+
+  /** @return the beat that ended the last long gap (read after {@link #lastBeatNanos()}), 0 when none yet */
+  long gapToNanos() {
+    return (long) GAP_TO.getOpaque(this);
   }
 
   /**
@@ -111,7 +133,12 @@ final class Watched {
     @Override
     public void run() {
       long now = System.nanoTime();
-      long lag = now - (long) LAST_BEAT.getOpaque(w) - periodNanos;
+      long prev = (long) LAST_BEAT.getOpaque(w);
+      long lag = now - prev - periodNanos;
+      if (lag > 2 * periodNanos) {
+        GAP_FROM.setOpaque(w, prev);
+        GAP_TO.setOpaque(w, now);
+      }
       LAST_BEAT.setRelease(w, now);
       Recorder r = w.lagRecorder;
       if (r != null) {

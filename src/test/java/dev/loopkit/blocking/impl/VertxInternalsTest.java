@@ -92,4 +92,21 @@ class VertxInternalsTest {
       tc.completeNow();
     })));
   }
+
+  @Test
+  void an_http_request_runs_on_its_own_context_which_the_request_names(Vertx vertx, VertxTestContext tc) {
+    // HttpServerRequestInternal.context(): the request's duplicated context, which the loop runs while handling it
+    vertx.createHttpServer().requestHandler(req -> {
+      tc.verify(() -> {
+        Context own = VertxInternals.requestContext(req);
+        assertThat(own).as("HttpServerRequestInternal.context()").isNotNull();
+        assertThat(VertxInternals.contextOf(Thread.currentThread())).isSameAs(own);
+        assertThat(VertxInternals.requestContext("not a request")).isNull();
+      });
+      req.response().end();
+    }).listen(0, "127.0.0.1")
+      .compose(server -> vertx.createHttpClient().request(io.vertx.core.http.HttpMethod.GET, server.actualPort(), "127.0.0.1", "/")
+        .compose(r -> r.send()).compose(r -> r.body()))
+      .onComplete(tc.succeedingThenComplete());
+  }
 }

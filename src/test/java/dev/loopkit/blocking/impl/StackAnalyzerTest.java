@@ -1,0 +1,62 @@
+package dev.loopkit.blocking.impl;
+
+import dev.loopkit.blocking.StackFrame;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Who is blamed: the platform (the JDK, Netty, Vert.x's real packages, the libraries loopkit ships) never; application code always. */
+@DisplayName("StackAnalyzer: what is framework, what is application code")
+class StackAnalyzerTest {
+
+  private final StackAnalyzer analyzer = new StackAnalyzer(List.of());
+
+  static List<StackFrame> stack(String... frames) {
+    List<StackFrame> out = new ArrayList<>();
+    for (String f : frames) {
+      int dot = f.lastIndexOf('.');
+      out.add(new StackFrame(f.substring(0, dot), f.substring(dot + 1), "X.java", 1));
+    }
+    return out;
+  }
+
+  @Test
+  @DisplayName("a user's own package under io.vertx. (the Vert.x examples' io.vertx.example) is application code")
+  void user_packages_under_io_vertx_are_blamed() {
+    assertThat(analyzer.isFramework("io.vertx.example.app.MainVerticle")).isFalse();
+    assertThat(analyzer.isFramework("io.vertx.howtos.web.App")).isFalse();
+    List<StackFrame> s = stack("java.lang.Thread.sleep", "io.vertx.example.app.SlowHandler.handle",
+      "io.vertx.core.impl.ContextImpl.emit", "io.netty.channel.nio.NioEventLoop.run");
+    assertThat(analyzer.culpritIndex(s)).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("Vert.x's real packages, Netty and the libraries loopkit ships with are framework")
+  void platform_packages() {
+    for (String c : List.of("io.vertx.core.http.impl.Http1xServerConnection", "io.vertx.ext.web.impl.RouterImpl",
+      "io.vertx.ext.web.client.impl.WebClientBase", "io.vertx.ext.healthchecks.impl.HealthChecksImpl",
+      "io.vertx.circuitbreaker.impl.CircuitBreakerImpl", "io.vertx.config.impl.ConfigRetrieverImpl",
+      "io.vertx.micrometer.backends.PrometheusBackendRegistry", "io.vertx.ext.auth.impl.UserImpl",
+      "io.vertx.launcher.application.VertxApplication", "io.vertx.spi.cluster.hazelcast.HazelcastClusterManager",
+      "io.netty.channel.nio.NioEventLoop", "io.prometheus.metrics.model.registry.PrometheusRegistry",
+      "io.micrometer.prometheusmetrics.PrometheusMeterRegistry", "com.fasterxml.jackson.core.JsonFactory",
+      "org.HdrHistogram.Histogram", "org.LatencyUtils.LatencyStats", "ch.qos.logback.classic.Logger",
+      "org.slf4j.LoggerFactory", "picocli.CommandLine")) {
+      assertThat(analyzer.isFramework(c)).as(c).isTrue();
+    }
+  }
+
+  @Test
+  @DisplayName("start-up frames of the Prometheus client, Micrometer and vertx-micrometer are never blamed")
+  void prometheus_start_up_is_never_blamed() {
+    List<StackFrame> s = stack("java.util.zip.Inflater.inflateBytesBytes", "io.prometheus.metrics.model.snapshots.Labels.<clinit>",
+      "io.prometheus.metrics.core.metrics.Counter.<init>", "io.micrometer.prometheusmetrics.PrometheusMeterRegistry.<init>",
+      "io.vertx.micrometer.backends.PrometheusBackendRegistry.<init>", "io.vertx.micrometer.impl.VertxMetricsImpl.<init>",
+      "io.vertx.core.impl.VertxBootstrapImpl.init", "io.vertx.core.Vertx.vertx");
+    assertThat(analyzer.culpritIndex(s)).isEqualTo(-1);
+  }
+}
