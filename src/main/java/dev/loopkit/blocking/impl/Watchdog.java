@@ -360,11 +360,10 @@ final class Watchdog implements Runnable {
       }
       inc = new Incident(w, start, now);
       inc.startupStall = start - createdNanos < STARTUP_WINDOW_NANOS;
-      if (start < prev) {
-        // the stall began before this tick: discount every pause seen since it began (this tick's included),
-        // e.g. a loop found busy one tick after a JVM-wide pause, its heartbeat overdue since before it
-        inc.pauseNanos = pausedSince(start, now);
-      }
+      // discount every pause seen since the stall began (this tick's included): a loop found busy one tick
+      // after a JVM-wide pause, its heartbeat overdue since before it, or a task that began between the last
+      // tick and the stop (SIGSTOP caught it 3 ms in: the 2 s that followed are the pause, not the task)
+      inc.pauseNanos = pausedSince(start, now);
       w.incident = inc;
       lookBy(now, now);
       sample(w, inc);

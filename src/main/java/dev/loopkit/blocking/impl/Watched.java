@@ -32,12 +32,16 @@ final class Watched {
   /** System.nanoTime() of the last heartbeat: release store on the loop (no fence on x86), acquire load. */
   private long lastBeat;
   /**
-   * The last long gap between two heartbeats (more than two periods late): from the beat before it to the
-   * beat after it. Written by the loop before {@link #lastBeat} (so an acquire load of it publishes them);
-   * tells a JVM-wide pause (no loop beat during it) from a late watchdog (idle loops kept beating).
+   * The longest recent gap between two heartbeats (more than two periods late; kept for
+   * {@link #GAP_MEMORY_NANOS} unless a longer one comes): from the beat before it to the beat after it.
+   * Written by the loop before {@link #lastBeat} (so an acquire load of it publishes them); tells a JVM-wide
+   * pause (no loop beat during it) from a late watchdog (idle loops kept beating). Kept rather than
+   * overwritten by the next long gap: right after a pause, a loop catching up on a busy machine may lag
+   * again before the watchdog gets to look, and that short gap must not hide the pause.
    */
   private long gapFrom;
   private long gapTo;
+  private static final long GAP_MEMORY_NANOS = 5_000_000_000L;
   /** Set once by the reporter thread (HdrHistogram is loaded off start-up's critical path); null until then. */
   private volatile Recorder lagRecorder;
   private Histogram lagInterval;
@@ -135,7 +139,7 @@ final class Watched {
       long now = System.nanoTime();
       long prev = (long) LAST_BEAT.getOpaque(w);
       long lag = now - prev - periodNanos;
-      if (lag > 2 * periodNanos) {
+      if (lag > 2 * periodNanos && (now - prev >= w.gapTo - w.gapFrom || now - w.gapTo > GAP_MEMORY_NANOS)) {
         GAP_FROM.setOpaque(w, prev);
         GAP_TO.setOpaque(w, now);
       }
