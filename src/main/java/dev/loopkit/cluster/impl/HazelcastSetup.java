@@ -20,8 +20,8 @@ import java.util.List;
  * The programmatic Hazelcast {@link Config} of a loopkit node (VERTX5-NOTES §6): Vert.x's own structures
  * ({@code __vertx.subs}, {@code __vertx.nodeInfo}, … from vertx-hazelcast's default XML), TCP/IP join on
  * {@code members} only (multicast and auto-detection off), bound to {@code host} only (never the wildcard
- * address), no phone-home, heartbeats sized from {@code memberTimeoutMs}, a bounded join, and this node's
- * name as a member attribute. A fresh {@code Config} per node: the cluster manager writes into it.
+ * address), no phone-home, heartbeats sized from {@code memberTimeoutMs}, a bounded join, {@value
+ * #PARTITION_COUNT} partitions, and this node's name as a member attribute. A fresh {@code Config} per node: the cluster manager writes into it.
  *
  * <p>A user's own Hazelcast XML ({@code -Dvertx.hazelcast.config=FILE|classpath:R}, or {@code cluster.xml}
  * on the class path) is used as it is; only the node-name attribute is added.
@@ -40,6 +40,8 @@ public final class HazelcastSetup {
 
   /** Upper bound of a join (seconds): past it Hazelcast gives up and the start fails (a join nobody answers ends much sooner, see {@link dev.loopkit.cluster.ClusteredVertx#reportJoin}). */
   static final int MAX_JOIN_SECONDS = 20;
+  /** Hazelcast partitions of a loopkit-configured cluster (Hazelcast's default: 271). */
+  public static final int PARTITION_COUNT = 31;
 
   private HazelcastSetup() {
   }
@@ -104,6 +106,10 @@ public final class HazelcastSetup {
     cfg.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
     // leaving never waits for partition migration longer than this
     cfg.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
+    // Vert.x keeps only its subscriptions and node infos in Hazelcast; fewer partitions than Hazelcast's 271 make
+    // a lost member's registrations disappear sooner (measured: 0.1-1.5 s after its removal instead of ~3.5 s).
+    // Every loopkit-configured member uses the same count; a member from a user's own XML must too.
+    cfg.setProperty("hazelcast.partition.count", Integer.toString(PARTITION_COUNT));
     cfg.setProperty("hazelcast.socket.bind.any", "false");
     cfg.setProperty("hazelcast.local.localAddress", options.getHost());
     cfg.setProperty("hazelcast.phone.home.enabled", "false");
