@@ -53,6 +53,15 @@ public final class ClusterNode {
     return name;
   }
 
+  /**
+   * @return the per-node address of a service whose shared address is {@code base}: {@code base + ".node." + id}.
+   * A service that answers for its own node registers it next to the shared one, so that a gatherer can ask
+   * every node (the shared address reaches one node, round-robin).
+   */
+  public String address(String base) {
+    return base + ".node." + id;
+  }
+
   /** @return {@code {"id": ..., "name": ...}} */
   public JsonObject toJson() {
     return new JsonObject().put("id", id).put("name", name);
