@@ -1,6 +1,7 @@
 package dev.loopkit;
 
 import dev.loopkit.bus.LogValues;
+import dev.loopkit.cluster.ClusteredVertx;
 import dev.loopkit.config.AppConfig;
 import dev.loopkit.config.ApplicationVerticle;
 import dev.loopkit.config.ConfigException;
@@ -44,7 +45,9 @@ import java.util.function.Supplier;
  * JSON path and the problem: a config error found by validation, and equally a failure found only while
  * deploying (a verticle whose start fails, a port in use), which is a stack-less {@link ConfigException}
  * naming {@code verticles.<name>} or {@code http} (the launcher's own repeat of it is dropped by
- * {@link LauncherLogFilter}). Whatever was deployed before the failure is undeployed again.
+ * {@link LauncherLogFilter}). Whatever was deployed before the failure is undeployed again. A config whose
+ * {@code cluster} section is enabled needs a clustered Vert.x (what {@link Launcher} builds from it); on
+ * one that is not clustered, start-up fails at {@code cluster.enabled}.
  *
  * <p>The application is an {@link ApplicationVerticle}: listing it (or a subclass) under {@code verticles}
  * is refused at validation; a MainVerticle started while another is starting on the same Vert.x instance
@@ -93,6 +96,11 @@ public class MainVerticle extends VerticleBase implements ApplicationVerticle {
           app = AppConfig.read(loaded.json());
         } catch (ConfigException e) {
           return Future.failedFuture(loaded.locate(e));
+        }
+        if (app.cluster().isEnabled() && !vertx.isClustered()) {
+          return Future.failedFuture(loaded.locate(new ConfigException("cluster.enabled", "is true, but this Vert.x "
+            + "instance is not clustered — start the application with dev.loopkit.Launcher (java -jar), or build Vert.x with "
+            + "dev.loopkit.cluster.ClusteredVertx when embedding it")));
         }
         return deployAll(loaded, app)
           .compose(v -> deployFront(loaded, app))
@@ -222,6 +230,9 @@ public class MainVerticle extends VerticleBase implements ApplicationVerticle {
     StringBuilder sb = new StringBuilder();
     sb.append("loopkit started in ").append(ms).append(" ms with ").append(source).append('\n');
     banner.forEach(l -> sb.append(l).append('\n'));
+    if (vertx.isClustered()) {
+      sb.append(String.format("  %-16s %s%n", "cluster", ClusteredVertx.describe(vertx)));
+    }
     if (front != null) {
       String base = "http://" + app.http().getHost() + ":" + front.actualPort();
       sb.append(String.format("  %-16s %s  %s%n", "http front", base, HttpFrontVerticle.routes()));

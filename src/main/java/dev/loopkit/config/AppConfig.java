@@ -1,5 +1,6 @@
 package dev.loopkit.config;
 
+import dev.loopkit.cluster.ClusterOptions;
 import dev.loopkit.http.HttpFrontOptions;
 import io.vertx.core.json.JsonObject;
 
@@ -13,7 +14,8 @@ import java.util.List;
  *
  * <pre>{@code
  * { "http": { "host": "127.0.0.1", "port": 8080 },
- *   "verticles": { "<name>": { "class": "...", "instances": 1, "threading": "event-loop", "config": {} } } }
+ *   "verticles": { "<name>": { "class": "...", "instances": 1, "threading": "event-loop", "config": {} } },
+ *   "cluster": { "enabled": false } }
  * }</pre>
  *
  * {@link #read(JsonObject)} validates everything it can without deploying: types, ranges, unknown keys,
@@ -24,14 +26,32 @@ import java.util.List;
 public final class AppConfig {
 
   /** The top-level keys of the application config. */
-  public static final java.util.Set<String> KEYS = java.util.Set.of("http", "verticles");
+  public static final java.util.Set<String> KEYS = java.util.Set.of("http", "verticles", "cluster");
 
   private final HttpFrontOptions http;
   private final List<VerticleSpec> verticles;
+  private final ClusterOptions cluster;
 
-  private AppConfig(HttpFrontOptions http, List<VerticleSpec> verticles) {
+  private AppConfig(HttpFrontOptions http, List<VerticleSpec> verticles, ClusterOptions cluster) {
     this.http = http;
     this.verticles = verticles;
+    this.cluster = cluster;
+  }
+
+  /**
+   * Reads only the {@code cluster} section (what the launcher needs before Vert.x exists); absent means
+   * not clustered.
+   *
+   * @throws ConfigException with the JSON path ({@code cluster.port}, …) of the first problem
+   */
+  public static ClusterOptions cluster(JsonObject json) {
+    ConfigReader root = ConfigReader.of(json);
+    JsonObject section = root.object("cluster", new JsonObject());
+    try {
+      return new ClusterOptions(section);
+    } catch (ConfigException e) {
+      throw e.within(null, "cluster");
+    }
   }
 
   /** @throws ConfigException with the JSON path of the first problem */
@@ -54,8 +74,10 @@ public final class AppConfig {
         verticles.add(spec);
       }
     }
+    ClusterOptions cluster = cluster(json);
+    root.raw("cluster");
     root.done();
-    return new AppConfig(http, Collections.unmodifiableList(verticles));
+    return new AppConfig(http, Collections.unmodifiableList(verticles), cluster);
   }
 
   private static void checkOwnConfig(VerticleSpec spec, String configPath) {
@@ -79,6 +101,11 @@ public final class AppConfig {
 
   public HttpFrontOptions http() {
     return http;
+  }
+
+  /** @return the {@code cluster} section (not enabled when absent) */
+  public ClusterOptions cluster() {
+    return cluster;
   }
 
   /** @return the enabled verticles, in file order */

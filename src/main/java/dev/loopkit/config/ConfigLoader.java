@@ -135,6 +135,55 @@ public final class ConfigLoader {
       });
   }
 
+  /**
+   * Like {@link #load(Vertx, String)}, without a Vert.x instance, for what must be read before one exists
+   * (the launcher reads the {@code cluster} section before building a clustered Vert.x): {@code path} is a
+   * file on disk, else a class-path resource; the same strict parsing and the same overrides.
+   *
+   * @throws ConfigException naming the file
+   */
+  public static Loaded loadNow(String path) {
+    String text;
+    try {
+      java.nio.file.Path file = java.nio.file.Path.of(path);
+      if (java.nio.file.Files.isRegularFile(file)) {
+        text = java.nio.file.Files.readString(file);
+      } else {
+        text = resource(path);
+        if (text == null) {
+          throw new ConfigException(path, "", "cannot read the file: no such file or class-path resource");
+        }
+      }
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      throw new ConfigException(path, "", "cannot read the file: " + e.getMessage());
+    }
+    return overlay(path, parseStrict(path, text), System.getenv(), systemProperties());
+  }
+
+  /** @return whether {@code path} names a file on disk or a class-path resource (as Vert.x's file system resolves it) */
+  public static boolean exists(String path) {
+    try {
+      if (java.nio.file.Files.exists(java.nio.file.Path.of(path))) {
+        return true;
+      }
+    } catch (java.nio.file.InvalidPathException e) {
+      return false;
+    }
+    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+    return (cl != null ? cl : ConfigLoader.class.getClassLoader()).getResource(path) != null;
+  }
+
+  private static String resource(String path) throws IOException {
+    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+    java.io.InputStream in = (cl != null ? cl : ConfigLoader.class.getClassLoader()).getResourceAsStream(path);
+    if (in == null) {
+      return null;
+    }
+    try (in) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
   /** An already-parsed object (e.g. a verticle's {@code config()}), without overrides. */
   public static Loaded fromObject(String source, JsonObject json) {
     return new Loaded(source, json.copy(), new LinkedHashMap<>());

@@ -40,7 +40,8 @@ import java.util.Map;
  *   <li>{@code GET|HEAD /health}: vertx-health-check; UP while every configured verticle is deployed.</li>
  *   <li>{@code GET|HEAD /metrics}: Prometheus text from vertx-micrometer-metrics (503 when Vert.x runs
  *   without metrics).</li>
- *   <li>{@code GET|HEAD /blocking}: the blocking checker's report, bridged to {@code http.blockingReportAddress}.</li>
+ *   <li>{@code GET|HEAD /blocking}: the blocking checker's report, bridged to {@code http.blockingReportAddress};
+ *   {@code ?scope=cluster} asks for the report of every cluster node.</li>
  *   <li>{@code POST /fetch}: the fetch verticle, bridged to {@code http.fetchAddress}; same JSON in and
  *   out, or with {@code Accept: application/x-ndjson} one JSON line per result as it completes.</li>
  * </ul>

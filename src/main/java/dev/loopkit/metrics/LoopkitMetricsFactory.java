@@ -11,11 +11,11 @@ import io.vertx.micrometer.VertxPrometheusOptions;
 /**
  * vertx-micrometer-metrics with loopkit's defaults: enabled, Prometheus backend, JVM metrics on.
  *
- * <p>The Vert.x launcher asks the metrics factory found on the class path for default options; the
- * stock factory's are disabled, so {@code GET /metrics} would be empty unless every user passed
- * {@code -options}. The fat jar therefore registers this factory (and not the stock one) as its
- * {@code VertxServiceProvider}. An explicit {@code metricsOptions} in {@code -options} still wins, as does
- * {@code -Dvertx.metrics.options.enabled=false}.
+ * <p>Opt-in: the library registers nothing (no {@code VertxServiceProvider}), so depending on loopkit never
+ * changes a user's Vert.x metrics. Use {@link #defaults()} in your own {@code VertxOptions}
+ * ({@code Vertx.vertx(new VertxOptions().setMetricsOptions(LoopkitMetricsFactory.defaults()))}) or this
+ * factory with {@code Vertx.builder().withMetrics(new LoopkitMetricsFactory())}; the application's
+ * {@link dev.loopkit.Launcher} applies the defaults when {@code -options} says nothing about metrics.
  *
  * <p>The metrics it creates are the stock ones, except that HTTP servers' active-request gauges are
  * corrected for a Vert.x 5.0.7 leak, and their {@code method} label bounded ({@link HttpServerMetricsGuard}: a

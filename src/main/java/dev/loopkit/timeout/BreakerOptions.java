@@ -17,8 +17,9 @@ import io.vertx.core.json.JsonObject;
  *   <li>After {@link #getResetTimeoutMs() resetTimeoutMs} the circuit is half-open: one attempt goes
  *   through; its success closes the circuit, its failure opens it again.</li>
  *   <li>Every state change is <em>published</em> on {@link #getNotificationAddress() notificationAddress}
- *   as {@code {"route", "target", "state": "OPEN"|"HALF_OPEN"|"CLOSED", "failures", "at"}} ({@code at}:
- *   epoch milliseconds).</li>
+ *   as {@code {"route", "target", "state": "OPEN"|"HALF_OPEN"|"CLOSED", "failures", "at", "node"}} ({@code at}:
+ *   epoch milliseconds; {@code node}: {@code {"id", "name"}} of the node whose breaker changed — clustered,
+ *   the event reaches every node, and each node has its own breaker).</li>
  * </ul>
  * An attempt abandoned at the route's own deadline ({@code timeoutMs}) counts as a {@code TIMEOUT}
  * failure; one abandoned because the caller's shorter budget ran out, the caller went away or another

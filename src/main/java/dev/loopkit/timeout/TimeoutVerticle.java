@@ -8,6 +8,7 @@ import dev.loopkit.async.Registration;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
 import dev.loopkit.bus.LogValues;
+import dev.loopkit.cluster.ClusterNode;
 import dev.loopkit.bus.Replies;
 import dev.loopkit.bus.ServedAddresses;
 import dev.loopkit.config.ConfiguredVerticle;
@@ -54,7 +55,8 @@ import java.util.concurrent.atomic.LongAdder;
  * {@value TimeoutOptions#DEFAULT_ADDRESS}) takes {@code {"route": "<route address>", "body": ...}};
  * {@link TimeoutOptions#getStatsAddress() statsAddress} (default
  * {@value TimeoutOptions#DEFAULT_STATS_ADDRESS}) answers {@code {"routes": {"<address>": {stats}}}} (or
- * one route's stats for {@code {"route": "<address>"}}); circuit state changes are published on each
+ * one route's stats for {@code {"route": "<address>"}}), each with the {@code node} that answered
+ * ({@code {"id", "name"}}: clustered, one of the nodes running this verticle answers); circuit state changes are published on each
  * breaker's {@code notificationAddress} (default {@value BreakerOptions#DEFAULT_NOTIFICATION_ADDRESS}).
  *
  * <p>Instances of one deployment share each route's guard (one breaker and one retry budget per route).
@@ -296,12 +298,12 @@ public class TimeoutVerticle extends VerticleBase implements ConfiguredVerticle 
           + "; configured routes: " + String.join(", ", shared.routes.keySet()));
         return;
       }
-      msg.reply(route.stats());
+      msg.reply(route.stats().put("node", ClusterNode.of(vertx).toJson()));
       return;
     }
     JsonObject all = new JsonObject();
     shared.routes.forEach((address, route) -> all.put(address, route.stats()));
-    msg.reply(new JsonObject().put("routes", all));
+    msg.reply(new JsonObject().put("routes", all).put("node", ClusterNode.of(vertx).toJson()));
   }
 
   private static String describe(Object value) {

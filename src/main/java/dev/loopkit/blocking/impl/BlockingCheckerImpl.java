@@ -8,6 +8,7 @@ import dev.loopkit.blocking.BlockingKind;
 import dev.loopkit.blocking.StackFrame;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Replies;
+import dev.loopkit.cluster.ClusterNode;
 import dev.loopkit.config.ConfigException;
 import dev.loopkit.config.ConfigReader;
 import dev.loopkit.metrics.Meters;
@@ -80,7 +81,11 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Promise<Void> loopsReady = Promise.promise();
   private volatile MessageConsumer<Object> reportConsumer;
+  /** This node's own report address (cluster reports gather from every node's): see {@link ClusterReport}. */
+  private volatile MessageConsumer<Object> nodeReportConsumer;
   private final Promise<Void> reportRegistered = Promise.promise();
+  /** {@code {"id", "name"}} of the node this checker runs on: in every record and report. */
+  private final JsonObject node;
   private final Runnable undoLog;
   private final Runnable undoCloseHook;
   private final Future<Void> ready;
@@ -89,6 +94,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
 
   public BlockingCheckerImpl(Vertx vertx, BlockingCheckerOptions options) {
     this.vertx = vertx;
+    this.node = ClusterNode.of(vertx).toJson();
     this.options = new BlockingCheckerOptions(options);
     this.analyzer = new StackAnalyzer(this.options.getFrameworkPackages());
     this.stats = new Stats(this.options.getRecentIncidents());
@@ -113,7 +119,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      meters = new BlockingMeters(Meters.registry(vertx));
+      meters = new BlockingMeters(Meters.registry(vertx), node.getString("name"));
       GcWatch g = new GcWatch();
       gc = g;
       watchdog.gc(g);
@@ -125,13 +131,16 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     // consumer of a Vert.x instance loads ~20 event-bus classes); ready() waits for it
     vertx.runOnContext(v -> {
       MessageConsumer<Object> c = vertx.eventBus().consumer(this.options.getReportAddress(),
-        Replies.guarded(this.options.getReportAddress(), this::serveReport));
+        Replies.guarded(this.options.getReportAddress(), m -> serveReport(m, true)));
+      MessageConsumer<Object> n = ClusterReport.registerNodeAddress(vertx, this.options.getReportAddress(), m -> serveReport(m, false));
       reportConsumer = c;
+      nodeReportConsumer = n;
       if (closed.get()) {
         c.unregister();
+        n.unregister();
         reportRegistered.tryComplete();
       } else {
-        c.completion().onComplete(reportRegistered);
+        Future.all(c.completion(), n.completion()).<Void>mapEmpty().onComplete(reportRegistered);
       }
     });
     if (VertxInternals.timingsDisabled()) {
@@ -214,7 +223,7 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
 
   private JsonObject report(boolean reset, int recent) {
     return stats.report(new ArrayList<>(watchdog.loops), watchdog.workerCount(), options.getTopCulprits(), recent, reset,
-      options.getThresholdMs(), options.isStrict());
+      options.getThresholdMs(), options.isStrict()).put("node", node.copy());
   }
 
   @Override
@@ -350,6 +359,10 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     safely(undoCloseHook);
     reporter.shutdown();
     MessageConsumer<Object> c = reportConsumer;
+    MessageConsumer<Object> n = nodeReportConsumer;
+    if (n != null) {
+      safely(n::unregister);
+    }
     if (c == null) {
       // not registered yet: the registration task sees `closed` and unregisters at once
       reportRegistered.tryFail("closed before start-up completed");
@@ -372,7 +385,8 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
 
   // -------------------------------------------------------------------------------------- report API
 
-  private void serveReport(Message<Object> msg) {
+  /** @param sharedAddress whether {@code msg} came on the shared address (which also takes scope cluster) */
+  private void serveReport(Message<Object> msg, boolean sharedAddress) {
     Object body = msg.body();
     if (body != null && !(body instanceof JsonObject)) {
       Replies.fail(msg, FailureCode.BAD_REQUEST, "body: must be a JSON object or empty, got " + ConfigReader.show(body));
@@ -380,13 +394,19 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
     }
     boolean reset;
     int recent;
+    String scope;
     try {
       ConfigReader r = ConfigReader.of((JsonObject) body, "body");
       reset = r.bool("reset", false);
       recent = r.integer("recent", options.getRecentIncidents(), 0, 1000);
+      scope = sharedAddress ? r.oneOf("scope", "node", "node", "cluster") : r.oneOf("scope", "node", "node");
       r.done();
     } catch (ConfigException e) {
       Replies.fail(msg, FailureCode.BAD_REQUEST, e.getMessage());
+      return;
+    }
+    if ("cluster".equals(scope)) {
+      ClusterReport.serve(vertx, msg, options.getReportAddress(), reset, recent);
       return;
     }
     msg.reply(report(reset, recent));
@@ -674,6 +694,8 @@ public final class BlockingCheckerImpl implements BlockingChecker, Watchdog.Sink
   }
 
   private void deliver(JsonObject record) {
+    // published cluster-wide: which node it happened on
+    record.put("node", node.copy());
     step(() -> {
       if (!closed.get()) {
         vertx.eventBus().publish(options.getAddress(), record);

@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@value #NEAR_MISSES} (counter, tag {@code loop}): stalls of half the threshold or more.</li>
  * </ul>
  *
- * Meters are removed when the checker closes.
+ * Every meter also has the tag {@code node}: the name of the node the checker runs on
+ * ({@link dev.loopkit.cluster.ClusterNode#name()}; {@code local} when not clustered), so that the meters of
+ * several nodes stay apart once scraped together. Meters are removed when the checker closes.
  */
 final class BlockingMeters {
 
@@ -32,15 +34,18 @@ final class BlockingMeters {
   static final String NEAR_MISSES = "loopkit.blocking.near.misses";
 
   private final MeterRegistry registry;
+  private final String node;
   private final List<Meter> created = new CopyOnWriteArrayList<>();
 
-  BlockingMeters(MeterRegistry registry) {
+  /** @param node the name of the node the checker runs on: every meter's {@code node} tag */
+  BlockingMeters(MeterRegistry registry, String node) {
     this.registry = registry;
+    this.node = node;
   }
 
   Timer lag(String loop) {
     Timer t = Timer.builder(LAG).description("event-loop lag (heartbeat delay)")
-      .tag("loop", loop)
+      .tag("loop", loop).tag("node", node)
       .publishPercentiles(0.5, 0.99)
       .distributionStatisticExpiry(Duration.ofMinutes(1))
       .register(registry);
@@ -50,7 +55,7 @@ final class BlockingMeters {
 
   void incident(String verticle, String kind, String detection) {
     Counter c = Counter.builder(INCIDENTS).description("blocking incidents (runtime) and findings (strict)")
-      .tag("verticle", verticle == null ? "none" : verticle).tag("kind", kind).tag("detection", detection)
+      .tag("verticle", verticle == null ? "none" : verticle).tag("kind", kind).tag("detection", detection).tag("node", node)
       .register(registry);
     remember(c);
     c.increment();
@@ -58,7 +63,7 @@ final class BlockingMeters {
 
   void blocked(String verticle, String kind, long nanos) {
     Timer t = Timer.builder(BLOCKED).description("time event loops spent blocked, per incident")
-      .tag("verticle", verticle == null ? "none" : verticle).tag("kind", kind)
+      .tag("verticle", verticle == null ? "none" : verticle).tag("kind", kind).tag("node", node)
       .register(registry);
     remember(t);
     t.record(nanos, TimeUnit.NANOSECONDS);
@@ -66,7 +71,7 @@ final class BlockingMeters {
 
   void nearMiss(String loop) {
     Counter c = Counter.builder(NEAR_MISSES).description("stalls of half the threshold or more")
-      .tag("loop", loop).register(registry);
+      .tag("loop", loop).tag("node", node).register(registry);
     remember(c);
     c.increment();
   }

@@ -57,11 +57,15 @@ public final class Bridge {
     this.connections = connections;
   }
 
-  /** {@code GET|HEAD /blocking}. */
+  /**
+   * {@code GET|HEAD /blocking}; {@code ?scope=node|cluster} asks for this node's report or every cluster
+   * node's (sent as {@code {"scope": …}}; the checker validates it: 400 naming {@code body.scope}).
+   */
   public void blocking(RoutingContext rc) {
     Call call = start(rc, options.getBlockingReportAddress());
     if (call != null) {
-      call.reply(new JsonObject());
+      String scope = rc.request().getParam("scope");
+      call.reply(scope == null ? new JsonObject() : new JsonObject().put("scope", scope));
     }
   }
 

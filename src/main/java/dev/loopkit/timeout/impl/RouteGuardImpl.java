@@ -2,6 +2,7 @@ package dev.loopkit.timeout.impl;
 
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.bus.Headers;
+import dev.loopkit.cluster.ClusterNode;
 import dev.loopkit.metrics.Meters;
 import dev.loopkit.timeout.BreakerOptions;
 import dev.loopkit.timeout.RouteGuard;
@@ -166,7 +167,9 @@ public final class RouteGuardImpl implements RouteGuard {
       .put("target", target)
       .put("state", state.name())
       .put("failures", failures)
-      .put("at", System.currentTimeMillis());
+      .put("at", System.currentTimeMillis())
+      // published cluster-wide: which node's breaker (breakers are per node)
+      .put("node", ClusterNode.of(vertx).toJson());
     if (state == CircuitBreakerState.OPEN) {
       LOG.warn("circuit of route '{}' → '{}' OPEN after {} failing attempts: calls fail 503 without sending for {} ms "
           + "— check the target (its failures are in the route's stats on the statsAddress)",
