@@ -21,7 +21,9 @@ import io.vertx.launcher.application.VertxApplicationHooks;
  *   <li><b>Metrics on</b>: when {@code -options} says nothing about {@code metricsOptions}, the Vert.x
  *   options get {@link LoopkitMetricsFactory#defaults()} (vertx-micrometer-metrics, Prometheus, JVM
  *   metrics), so {@code GET /metrics} works out of the box. An explicit {@code metricsOptions} in
- *   {@code -options} wins, and so does {@code -Dvertx.metrics.options.enabled=false}.</li>
+ *   {@code -options} wins, and so does {@code -Dvertx.metrics.options.enabled=false}. Enabled metrics are
+ *   built by {@link LoopkitMetricsFactory} (the stock Micrometer metrics with HTTP servers' gauges guarded
+ *   against a client's malformed requests), supplied through {@link #createVertxBuilder(VertxOptions)}.</li>
  *   <li><b>Clustered from the config</b>: before anything starts, the {@code cluster} section of the config
  *   {@link MainVerticle} will read is validated (a problem is one ERROR line naming the file and the JSON
  *   path, exit code 11); when it is enabled, {@code -cluster} is added and
@@ -83,10 +85,13 @@ public class Launcher extends VertxApplication implements VertxApplicationHooks 
   public VertxBuilder createVertxBuilder(VertxOptions options) {
     ClusterOptions enabled = cluster.enabledCluster();
     clusterStarted = System.nanoTime();
-    if (enabled == null) {
-      return VertxApplicationHooks.super.createVertxBuilder(options);
+    VertxBuilder builder = enabled == null ? VertxApplicationHooks.super.createVertxBuilder(options)
+      : ClusteredVertx.builder(options, enabled);
+    if (options.getMetricsOptions() != null && options.getMetricsOptions().isEnabled()) {
+      // the stock Micrometer metrics, with HTTP servers' gauges guarded (LoopkitMetricsFactory)
+      builder = builder.withMetrics(new LoopkitMetricsFactory());
     }
-    return ClusteredVertx.builder(options, enabled);
+    return builder;
   }
 
   @Override
