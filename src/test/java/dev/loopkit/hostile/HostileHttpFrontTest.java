@@ -51,7 +51,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @DisplayName("Hostile inputs: HTTP front")
 class HostileHttpFrontTest {
 
-  static final long IDLE = 1_500;
+  static final long IDLE = 600;
   static final long HEAD = 400;
   static final long BODY = 400;
   static final int MAX_BODY = 64 * 1024;
