@@ -20,9 +20,9 @@ public final class FrontFixture {
   private FrontFixture() {
   }
 
-  /** Options on port 0 with short deadlines (idle 1 s, head and body 500 ms), so that tests are quick. */
+  /** Options on port 0 with short deadlines (idle 300 ms, head and body 500 ms), so that tests are quick. */
   public static HttpFrontOptions quick() {
-    return new HttpFrontOptions().setPort(0).setIdleTimeoutMs(1_000).setRequestHeadTimeoutMs(500)
+    return new HttpFrontOptions().setPort(0).setIdleTimeoutMs(300).setRequestHeadTimeoutMs(500)
       .setRequestBodyTimeoutMs(500);
   }
 
