@@ -265,13 +265,14 @@ public final class StackAnalyzer {
   }
 
   /**
-   * @return whether the frames between the top and the culprit write to the console ({@code System.out},
-   * {@code System.err}: {@code PrintStream})
+   * @return whether the stall is a write to the console ({@code System.out}, {@code System.err}: a
+   * {@code PrintStream}): a {@code PrintStream} frame between the top and the culprit (the code printed), or
+   * below the culprit — the culprit is then the stream {@code System.out} was replaced with (a test runner's
+   * capture, a logging bridge), called by {@code println}
    */
   static boolean console(List<StackFrame> frames, int culprit) {
-    int to = culprit < 0 ? frames.size() : culprit;
-    for (int i = 0; i < to; i++) {
-      String c = frames.get(i).className();
+    for (StackFrame f : frames) {
+      String c = f.className();
       if (c.equals("java.io.PrintStream") || c.equals("java.lang.System$Out") || c.equals("java.lang.System$Err")) {
         return true;
       }

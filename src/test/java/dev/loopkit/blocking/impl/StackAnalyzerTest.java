@@ -59,4 +59,18 @@ class StackAnalyzerTest {
       "io.vertx.core.impl.VertxBootstrapImpl.init", "io.vertx.core.Vertx.vertx");
     assertThat(analyzer.culpritIndex(s)).isEqualTo(-1);
   }
+
+  @Test
+  @DisplayName("println into a replaced System.out (surefire's capture) is console output, a socket write is not")
+  void println_into_a_replaced_stream_is_console_output() {
+    List<StackFrame> captured = stack("org.apache.maven.surefire.api.util.internal.Channels$4.writeImpl",
+      "org.apache.maven.surefire.api.util.internal.Channels$4.write", "java.io.PrintStream.write",
+      "java.io.PrintStream.println", "com.acme.PricesVerticle.lambda$start$0", "io.vertx.core.impl.ContextImpl.emit");
+    int culprit = analyzer.culpritIndex(captured);
+    assertThat(culprit).isZero();
+    assertThat(StackAnalyzer.console(captured, culprit)).isTrue();
+    List<StackFrame> socket = stack("java.net.SocketOutputStream.socketWrite0", "java.net.SocketOutputStream.write",
+      "com.acme.LegacyClient.send", "com.acme.PricesVerticle.lambda$start$0", "io.vertx.core.impl.ContextImpl.emit");
+    assertThat(StackAnalyzer.console(socket, analyzer.culpritIndex(socket))).isFalse();
+  }
 }
