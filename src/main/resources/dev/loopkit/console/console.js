@@ -138,7 +138,8 @@
     if (filter.kind && r.kind !== filter.kind) { return false; }
     if (filter.node && nodeName(r) !== filter.node) { return false; }
     if (filter.frame) {
-      var s = r.stack || [];
+      var s = (r.stack || []).slice();
+      (r.phases || []).forEach(function (p) { if (Array.isArray(p.stack)) { s = s.concat(p.stack); } });
       var hit = s.some(function (f) { return frameKey(f) === filter.frame; });
       if (!hit && frameKey(r.culprit) !== filter.frame) { return false; }
     }
@@ -196,6 +197,21 @@
   }
 
   // ---- flame graph (icicle: outermost frame on top, width = ms blocked) ----
+  function addStack(root, stack, ms) {
+    root.value += ms;
+    var node = root;
+    for (var i = stack.length - 1; i >= 0; i--) {
+      var f = stack[i];
+      var key = frameKey(f);
+      var child = node.children.get(key);
+      if (!child) {
+        child = { name: simple(f['class']) + '.' + f.method, children: new Map(), value: 0, app: !!f.app, frame: f, key: key };
+        node.children.set(key, child);
+      }
+      child.value += ms;
+      node = child;
+    }
+  }
   function renderFlame() {
     var box = $('flame');
     var windowS = parseInt($('window').value, 10);
@@ -208,19 +224,18 @@
       if (since && t < since) { return; }
       var ms = r.ongoing ? Math.max(r.durationMs || 0, Date.now() - t) : (r.durationMs || 0);
       if (ms <= 0) { return; }
-      root.value += ms;
-      var node = root;
-      for (var i = r.stack.length - 1; i >= 0; i--) {
-        var f = r.stack[i];
-        var key = frameKey(f);
-        var child = node.children.get(key);
-        if (!child) {
-          child = { name: simple(f['class']) + '.' + f.method, children: new Map(), value: 0, app: !!f.app, frame: f, key: key };
-          node.children.set(key, child);
-        }
-        child.value += ms;
-        node = child;
+      // a final record with several phases carries each phase's stack: each gets its own share of the time
+      var parts = [];
+      var phases = Array.isArray(r.phases) ? r.phases.filter(function (p) { return Array.isArray(p.stack) && p.stack.length; }) : [];
+      if (!r.ongoing && phases.length > 1) {
+        phases.forEach(function (p, i) {
+          var to = i === phases.length - 1 ? ms : (p.toMs || 0);
+          var from = i === 0 ? 0 : (p.fromMs || 0);
+          if (to > from) { parts.push({ stack: p.stack, ms: to - from }); }
+        });
       }
+      if (!parts.length) { parts.push({ stack: r.stack, ms: ms }); }
+      parts.forEach(function (part) { addStack(root, part.stack, part.ms); });
     });
     box.textContent = '';
     if (!root.value) {

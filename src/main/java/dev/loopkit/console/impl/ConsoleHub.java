@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * and breaker transitions, and — while at least one live channel is open — gathers a {@code tick} once a
  * second (per-loop lag over the last minute from the checker's meters, the report's blocked time, route
  * stats, fetch counts). Everything is bounded: {@link #MAX_INCIDENTS} incidents, {@link #MAX_BREAKER_EVENTS}
- * transitions, {@link #HISTORY} ticks of lag per loop, {@link #MAX_RECORD_BYTES} per record,
+ * transitions, {@link #HISTORY} ticks of lag per loop, {@link #MAX_RECORD_BYTES} per record (stacks cut to {@link #MAX_FRAMES} frames first),
  * {@code maxClients} channels, {@code maxQueuedEvents} events per channel. Nothing a publisher sends is
  * logged: a record that is not a JSON object, or too large, is counted ({@code ignored}) and dropped.
  */
@@ -48,8 +48,10 @@ public final class ConsoleHub {
   public static final int MAX_BREAKER_EVENTS = 100;
   /** Ticks of lag history kept per loop (one a second: five minutes). */
   public static final int HISTORY = 300;
-  /** A record larger than this (encoded) is not forwarded. */
-  public static final int MAX_RECORD_BYTES = 64 * 1024;
+  /** A record larger than this (encoded, once its stacks are cut to MAX_FRAMES) is not forwarded. */
+  public static final int MAX_RECORD_BYTES = 128 * 1024;
+  /** Phases kept per record (the checker keeps 8). */
+  static final int MAX_PHASES = 16;
   /** Frames kept per stack sent to a page. */
   public static final int MAX_FRAMES = 64;
   /** Loops tracked in the history (a report naming more is cut). */
@@ -175,17 +177,36 @@ public final class ConsoleHub {
   }
 
   private void incident(Message<Object> m) {
-    JsonObject record = accept(m.body());
-    if (record == null) {
+    if (!(m.body() instanceof JsonObject)) {
+      ignored++;
       return;
     }
-    Object stack = record.getValue("stack");
-    if (stack instanceof JsonArray) {
-      record.put("stack", frames((JsonArray) stack, record.getJsonObject("culprit")));
+    JsonObject record = ((JsonObject) m.body()).copy();
+    JsonObject culprit = record.getValue("culprit") instanceof JsonObject ? record.getJsonObject("culprit") : null;
+    if (record.getValue("stack") instanceof JsonArray) {
+      record.put("stack", frames(record.getJsonArray("stack"), culprit));
+    }
+    if (record.getValue("phases") instanceof JsonArray) {
+      JsonArray phases = new JsonArray();
+      for (Object p : record.getJsonArray("phases")) {
+        if (p instanceof JsonObject && phases.size() < MAX_PHASES) {
+          JsonObject phase = (JsonObject) p;
+          if (phase.getValue("stack") instanceof JsonArray) {
+            Object pc = phase.getValue("culprit");
+            phase.put("stack", frames(phase.getJsonArray("stack"), pc instanceof JsonObject ? (JsonObject) pc : null));
+          }
+          phases.add(phase);
+        }
+      }
+      record.put("phases", phases);
+    }
+    if (record.encode().length() > MAX_RECORD_BYTES) {
+      ignored++;
+      return;
     }
     String id = record.getValue("id") instanceof String ? record.getString("id") : "?" + forwarded;
     JsonObject previous = incidents.remove(id);
-    if (previous != null && !record.getBoolean("ongoing", false) && !record.containsKey("stack")) {
+    if (previous != null && !record.containsKey("stack")) {
       record.put("stack", previous.getValue("stack"));
     }
     incidents.put(id, record);
