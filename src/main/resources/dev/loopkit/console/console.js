@@ -287,8 +287,13 @@
     row('calls in progress', f.calls);
     row('requests in flight', f.requestsInFlight);
     (f.engines || []).forEach(function (e, i) {
-      row('engine ' + (i + 1) + ' queued', e.queued);
-      Object.keys(e.perHost || {}).forEach(function (h) { row('  ' + h + ' in flight', e.perHost[h]); });
+      var name = (f.engines.length > 1 ? 'engine ' + (i + 1) + ' ' : '');
+      row(name + 'queued', e.queued);
+      row(name + 'connections', e.connections);
+      var hosts = e.perHost || {};
+      Object.keys(hosts).forEach(function (h) {
+        row('  ' + h, hosts[h].inFlight + ' in flight, ' + hosts[h].queued + ' queued');
+      });
     });
     row('OVERLOADED (total)', f.overloaded);
     var o = f.outcomes || {};

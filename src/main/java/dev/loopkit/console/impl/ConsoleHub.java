@@ -61,6 +61,7 @@ public final class ConsoleHub {
   private final ConsoleOptions options;
   private final String reportAddress;
   private final List<LiveClient> clients = new ArrayList<>();
+  private final FetchStats fetchStats;
   private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
   private final LinkedHashMap<String, JsonObject> incidents = new LinkedHashMap<>();
   private final ArrayDeque<JsonObject> breakerEvents = new ArrayDeque<>();
@@ -76,6 +77,7 @@ public final class ConsoleHub {
     this.vertx = vertx;
     this.options = options;
     this.reportAddress = reportAddress;
+    this.fetchStats = new FetchStats(vertx);
   }
 
   /** Subscribes to {@link #FORWARDED} (call on the front's context). */
@@ -291,7 +293,8 @@ public final class ConsoleHub {
     DeliveryOptions quick = new DeliveryOptions().setSendTimeout(900);
     Future<Message<Object>> report = vertx.eventBus().request(reportAddress, new JsonObject().put("recent", 0), quick);
     Future<Message<Object>> routes = vertx.eventBus().request("loopkit.timeout.stats", new JsonObject(), quick);
-    Future.join(report, routes).onComplete(ar -> {
+    Future<Void> fetch = fetchStats.refresh();
+    Future.join(report, routes, fetch).onComplete(ar -> {
       ticking = false;
       try {
         JsonObject tick = build(body(report), body(routes));
@@ -375,6 +378,6 @@ public final class ConsoleHub {
       .put("requestsInFlight", live.get(LiveResources.HTTP_REQUESTS))
       .put("overloaded", outcomes.getLong("OVERLOADED", 0L))
       .put("outcomes", outcomes)
-      .put("engines", FetchStats.engines(vertx));
+      .put("engines", fetchStats.last());
   }
 }

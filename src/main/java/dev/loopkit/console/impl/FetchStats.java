@@ -1,15 +1,58 @@
 package dev.loopkit.console.impl;
 
+import dev.loopkit.fetch.impl.FetchEngineImpl;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
-/** Per-engine fetch counts for the console (none until the fetch engines publish theirs). */
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The fetch engines' live counts for the console: each open engine's {@code stats()} (calls, in flight,
+ * queued, per-host in flight and queued), read on the engine's own context once per tick; the tick shows the
+ * counts of the previous read (at most a second old).
+ */
 final class FetchStats {
 
-  private FetchStats() {
+  /** Engines listed (a process rarely has more than one or two). */
+  static final int MAX_ENGINES = 8;
+
+  private final Vertx vertx;
+  private JsonArray last = new JsonArray();
+  private boolean reading;
+
+  FetchStats(Vertx vertx) {
+    this.vertx = vertx;
   }
 
-  static JsonArray engines(Vertx vertx) {
-    return new JsonArray();
+  /** @return the counts read last */
+  JsonArray last() {
+    return last;
+  }
+
+  /** Reads every engine's counts again (completes on the caller's context). */
+  Future<Void> refresh() {
+    if (reading) {
+      return Future.succeededFuture();
+    }
+    List<FetchEngineImpl> engines = FetchEngineImpl.open(vertx);
+    List<Future<JsonObject>> reads = new ArrayList<>();
+    for (int i = 0; i < Math.min(MAX_ENGINES, engines.size()); i++) {
+      reads.add(engines.get(i).statsOnContext());
+    }
+    reading = true;
+    return Future.join(reads).transform(ar -> {
+      reading = false;
+      JsonArray a = new JsonArray();
+      for (Future<JsonObject> f : reads) {
+        if (f.succeeded()) {
+          a.add(f.result());
+        }
+      }
+      last = a;
+      return Future.succeededFuture();
+    });
   }
 }
