@@ -200,7 +200,21 @@
   function addStack(root, stack, ms) {
     root.value += ms;
     var node = root;
-    for (var i = stack.length - 1; i >= 0; i--) {
+    var start = stack.length - 1;
+    if ($('f-trim').checked) {
+      // start at the outermost application frame: the dispatch frames below it are the same for every stall
+      for (var k = stack.length - 1; k >= 0; k--) { if (stack[k].app) { start = k; break; } }
+      if (start < stack.length - 1) {
+        var fw = node.children.get('(dispatch)');
+        if (!fw) {
+          fw = { name: '(' + (stack.length - 1 - start) + ' dispatch frames)', children: new Map(), value: 0, app: false, frame: null, key: null };
+          node.children.set('(dispatch)', fw);
+        }
+        fw.value += ms;
+        node = fw;
+      }
+    }
+    for (var i = start; i >= 0; i--) {
       var f = stack[i];
       var key = frameKey(f);
       var child = node.children.get(key);
@@ -253,7 +267,7 @@
       b.style.left = (x * 100) + '%';
       b.style.width = (w * 100) + '%';
       b.style.top = (depth * rowH) + 'px';
-      var label = n === root ? 'all stalls: ' + n.value + ' ms' : (n.frame['class'] + '.' + n.frame.method + ' (' + (n.frame.file || '?') + ':' + n.frame.line + '): ' + n.value + ' ms blocked');
+      var label = !n.frame ? n.name + ': ' + n.value + ' ms' : (n.frame['class'] + '.' + n.frame.method + ' (' + (n.frame.file || '?') + ':' + n.frame.line + '): ' + n.value + ' ms blocked');
       b.title = label;
       b.setAttribute('aria-label', label);
       if (n.key) {
@@ -328,7 +342,8 @@
     ol.textContent = '';
     breaker.forEach(function (e) {
       var li = el('li', null);
-      li.appendChild(document.createTextNode((e.at || '') + ' ' + (e.route || '') + ' → '));
+      var at = typeof e.at === 'number' ? new Date(e.at).toISOString() : (e.at || '');
+      li.appendChild(document.createTextNode(at + ' ' + (e.route || '') + ' → '));
       li.appendChild(el('span', 'br-' + e.state, e.state));
       li.appendChild(document.createTextNode(' (' + (e.failures || 0) + ' failures' + (e.node && e.node.name ? ', node ' + e.node.name : '') + ')'));
       ol.appendChild(li);
@@ -370,6 +385,7 @@
   $('f-kind').addEventListener('change', function (e) { filter.kind = e.target.value; renderIncidents(); });
   $('node').addEventListener('change', function (e) { filter.node = e.target.value; renderIncidents(); renderFlame(); });
   $('window').addEventListener('change', renderFlame);
+  $('f-trim').addEventListener('change', renderFlame);
   $('f-frame-clear').addEventListener('click', function () { setFrameFilter(''); });
   setInterval(function () { loops.forEach(renderLoop); }, 250);
   var resizeTimer = null;

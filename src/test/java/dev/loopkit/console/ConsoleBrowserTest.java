@@ -46,7 +46,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * timeout verticle and a verticle that blocks its event loop on purpose: the loop shows as blocked while it
  * is, the incident appears with its culprit line within 2 s, the flame graph has a box for the culprit
  * method, a breaker transition shows up, the page works at 390 px and by keyboard, and the browser console
- * has no errors. A screenshot is written to {@code target/console.png}. One browser for the whole class.
+ * has no errors. Screenshots are written to {@code target/console.png} (1280×800) and
+ * {@code target/console-full.png} (the whole page, as in the README). One browser for the whole class.
  */
 @DisplayName("loop console in headless Chromium")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -155,6 +156,16 @@ class ConsoleBrowserTest {
     Files.createDirectories(shot.getParent());
     Files.copy(driver.getScreenshotAs(OutputType.FILE).toPath(), shot, StandardCopyOption.REPLACE_EXISTING);
     assertThat(Files.size(shot)).isGreaterThan(10_000);
+    // the whole page too (for the README): a viewport as tall as the page, at most 2400 px
+    long height = Math.min(2_400, ((Number) driver.executeScript("return document.documentElement.scrollHeight")).longValue());
+    driver.executeCdpCommand("Emulation.setDeviceMetricsOverride", Map.of("width", 1280, "height", height,
+      "deviceScaleFactor", 1, "mobile", false));
+    try {
+      Path full = Path.of("target", "console-full.png");
+      Files.copy(driver.getScreenshotAs(OutputType.FILE).toPath(), full, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
+    }
   }
 
   @Test
