@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                 ▲                                            (408, then close)      deadline)          │
  *                 └───────────────────── DRAIN (the previous answer is still being written; idleTimeoutMs)┘
  *  any refusal ──► CLOSING (the refusal is written, then close; idleTimeoutMs)
+ *  a long-lived answer (the loop console's live channel) ──► LIVE (no deadline while the client reads)
  * </pre>
  *
  * A connection past its deadline is closed at once, without waiting for queued answers to be flushed
