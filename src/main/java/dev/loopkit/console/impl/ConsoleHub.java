@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.HistogramSnapshot;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -293,8 +294,9 @@ public final class ConsoleHub {
     DeliveryOptions quick = new DeliveryOptions().setSendTimeout(900);
     Future<Message<Object>> report = vertx.eventBus().request(reportAddress, new JsonObject().put("recent", 0), quick);
     Future<Message<Object>> routes = vertx.eventBus().request("loopkit.timeout.stats", new JsonObject(), quick);
-    Future<Void> fetch = fetchStats.refresh();
-    Future.join(report, routes, fetch).onComplete(ar -> {
+    Context home = vertx.getOrCreateContext();
+    Future<Void> fetch = fetchStats.refresh(home);
+    Future.join(report, routes, fetch).onComplete(ar -> home.runOnContext(v -> {
       ticking = false;
       try {
         JsonObject tick = build(body(report), body(routes));
@@ -303,7 +305,7 @@ public final class ConsoleHub {
       } catch (RuntimeException e) {
         ignored++;
       }
-    });
+    }));
   }
 
   private static JsonObject body(Future<Message<Object>> f) {

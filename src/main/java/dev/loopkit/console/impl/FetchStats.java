@@ -1,7 +1,9 @@
 package dev.loopkit.console.impl;
 
 import dev.loopkit.fetch.impl.FetchEngineImpl;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -32,18 +34,24 @@ final class FetchStats {
     return last;
   }
 
-  /** Reads every engine's counts again (completes on the caller's context). */
-  Future<Void> refresh() {
+  /** Reads every engine's counts again; completes on {@code home} (the front's context), which owns this object. */
+  Future<Void> refresh(Context home) {
     if (reading) {
       return Future.succeededFuture();
     }
     List<FetchEngineImpl> engines = FetchEngineImpl.open(vertx);
+    if (engines.isEmpty()) {
+      last = new JsonArray();
+      return Future.succeededFuture();
+    }
     List<Future<JsonObject>> reads = new ArrayList<>();
     for (int i = 0; i < Math.min(MAX_ENGINES, engines.size()); i++) {
       reads.add(engines.get(i).statsOnContext());
     }
     reading = true;
-    return Future.join(reads).transform(ar -> {
+    Promise<Void> done = Promise.promise();
+    // the reads complete on the engines' loops: hop back before touching this object
+    Future.join(reads).onComplete(ar -> home.runOnContext(v -> {
       reading = false;
       JsonArray a = new JsonArray();
       for (Future<JsonObject> f : reads) {
@@ -52,7 +60,8 @@ final class FetchStats {
         }
       }
       last = a;
-      return Future.succeededFuture();
-    });
+      done.complete();
+    }));
+    return done.future();
   }
 }
