@@ -111,7 +111,7 @@ public class HttpFrontVerticle extends VerticleBase {
     router.errorHandler(404, rc -> Answers.error(rc.response(), FailureCode.NOT_FOUND, "no route for path "
       + LogValues.quote(rc.request().path()) + "; the routes are " + routes()));
     router.errorHandler(405, rc -> {
-      String allow = "/fetch".equals(rc.normalizedPath()) ? "POST" : "GET, HEAD";
+      String allow = "/fetch".equals(rc.normalizedPath()) ? "POST" : "/console/live".equals(rc.normalizedPath()) ? "GET" : "GET, HEAD";
       rc.response().putHeader("allow", allow);
       Answers.error(rc.response(), 405, "method " + LogValues.quote(rc.request().method().name()) + " not allowed on "
         + LogValues.quote(rc.normalizedPath()) + "; allowed: " + allow, null);
