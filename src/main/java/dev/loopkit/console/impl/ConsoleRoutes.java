@@ -66,7 +66,7 @@ public final class ConsoleRoutes {
     return hub;
   }
 
-  /** Reads the page and its assets from the class path (without blocking) and subscribes the hub (front's context). */
+  /** Reads the page and its assets from the class path (on a worker) and subscribes the hub (front's context). */
   public Future<Void> start() {
     List<Future<?>> all = new java.util.ArrayList<>();
     all.add(load("dev/loopkit/console/index.html").onSuccess(b -> page = b));
@@ -169,9 +169,16 @@ public final class ConsoleRoutes {
       .putHeader("x-frame-options", "DENY");
   }
 
+  /** Reads {@code resource} from the class path on a worker (no file-cache extraction, works in any jar). */
   private Future<Buffer> load(String resource) {
-    return vertx.fileSystem().readFile(resource).recover(err -> Future.failedFuture(new IllegalStateException(
-      "loop console: cannot read " + resource + " from the class path (for uPlot: the org.webjars.npm:uplot 1.6.30 jar): "
-        + LogValues.safe(String.valueOf(err.getMessage()), 200))));
+    return vertx.executeBlocking(() -> {
+      try (java.io.InputStream in = ConsoleRoutes.class.getClassLoader().getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new IllegalStateException("loop console: " + resource + " is not on the class path (for uPlot: the "
+            + "org.webjars.npm:uplot 1.6.30 jar); set http.console.enabled to false to run without the console");
+        }
+        return Buffer.buffer(in.readAllBytes());
+      }
+    }, false);
   }
 }
