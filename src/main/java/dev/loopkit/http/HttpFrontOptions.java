@@ -2,6 +2,7 @@ package dev.loopkit.http;
 
 import dev.loopkit.bus.Addresses;
 import dev.loopkit.config.ConfigException;
+import dev.loopkit.console.ConsoleOptions;
 import dev.loopkit.config.ConfigReader;
 import io.vertx.core.json.JsonObject;
 
@@ -63,6 +64,7 @@ public final class HttpFrontOptions {
   private long idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
   private long requestHeadTimeoutMs = DEFAULT_REQUEST_HEAD_TIMEOUT_MS;
   private long requestBodyTimeoutMs = DEFAULT_REQUEST_BODY_TIMEOUT_MS;
+  private ConsoleOptions console = new ConsoleOptions();
 
   public HttpFrontOptions() {
   }
@@ -90,6 +92,7 @@ public final class HttpFrontOptions {
     idleTimeoutMs = r.longValue("idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000);
     requestHeadTimeoutMs = r.longValue("requestHeadTimeoutMs", DEFAULT_REQUEST_HEAD_TIMEOUT_MS, 1, 3_600_000);
     requestBodyTimeoutMs = r.longValue("requestBodyTimeoutMs", DEFAULT_REQUEST_BODY_TIMEOUT_MS, 1, 3_600_000);
+    console = new ConsoleOptions(r.section("console"));
     r.done();
     if (maxBufferedBodyBytes < maxBodyBytes) {
       throw new ConfigException(r.path("maxBufferedBodyBytes"), "must be at least maxBodyBytes (" + maxBodyBytes
@@ -113,7 +116,18 @@ public final class HttpFrontOptions {
       .put("maxConnections", maxConnections)
       .put("idleTimeoutMs", idleTimeoutMs)
       .put("requestHeadTimeoutMs", requestHeadTimeoutMs)
-      .put("requestBodyTimeoutMs", requestBodyTimeoutMs);
+      .put("requestBodyTimeoutMs", requestBodyTimeoutMs)
+      .put("console", console.toJson());
+  }
+
+  /** @return the loop console's options ({@code http.console}; see {@link ConsoleOptions}) */
+  public ConsoleOptions getConsole() {
+    return console;
+  }
+
+  public HttpFrontOptions setConsole(ConsoleOptions console) {
+    this.console = console;
+    return this;
   }
 
   public String getHost() {

@@ -3,6 +3,8 @@ package dev.loopkit.http;
 import dev.loopkit.blocking.BlockingAttribution;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.LogValues;
+import dev.loopkit.console.ConsoleOptions;
+import dev.loopkit.console.impl.ConsoleRoutes;
 import dev.loopkit.http.impl.Answers;
 import dev.loopkit.http.impl.Bridge;
 import dev.loopkit.http.impl.Connections;
@@ -44,6 +46,8 @@ import java.util.Map;
  *   {@code ?scope=cluster} asks for the report of every cluster node.</li>
  *   <li>{@code POST /fetch}: the fetch verticle, bridged to {@code http.fetchAddress}; same JSON in and
  *   out, or with {@code Accept: application/x-ndjson} one JSON line per result as it completes.</li>
+ *   <li>{@code GET /console}: the loop console, a live page of event-loop health ({@link ConsoleOptions}):
+ *   served on a loopback bind, or with {@code http.console.token} set (then required by each console request).</li>
  * </ul>
  *
  * Every connection and request is bounded ({@link HttpFrontOptions}): connections ({@link Connections}),
@@ -61,6 +65,7 @@ public class HttpFrontVerticle extends VerticleBase {
   private final QuietLog internalErrors = new QuietLog(LOG, 60_000);
   private HttpServer server;
   private Connections connections;
+  private ConsoleRoutes console;
 
   /**
    * @param deployments name → deployment id of the verticles whose presence {@code /health} checks
@@ -95,16 +100,25 @@ public class HttpFrontVerticle extends VerticleBase {
     router.route("/metrics").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::metrics);
     router.route("/blocking").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(bridge::blocking);
     router.route("/fetch").method(HttpMethod.POST).handler(bridge::fetch);
+    String consoleOff = consoleOff(options);
+    if (consoleOff == null) {
+      console = new ConsoleRoutes(vertx, options.getConsole(), options.getBlockingReportAddress(), connections,
+        options.getMaxReplyBytes());
+      console.mount(router);
+    } else {
+      ConsoleRoutes.mountOff(router, consoleOff);
+    }
     router.errorHandler(404, rc -> Answers.error(rc.response(), FailureCode.NOT_FOUND, "no route for path "
       + LogValues.quote(rc.request().path()) + "; the routes are " + routes()));
     router.errorHandler(405, rc -> {
-      String allow = "/fetch".equals(rc.normalizedPath()) ? "POST" : "GET, HEAD";
+      String allow = "/fetch".equals(rc.normalizedPath()) ? "POST" : "/console/live".equals(rc.normalizedPath()) ? "GET" : "GET, HEAD";
       rc.response().putHeader("allow", allow);
       Answers.error(rc.response(), 405, "method " + LogValues.quote(rc.request().method().name()) + " not allowed on "
         + LogValues.quote(rc.normalizedPath()) + "; allowed: " + allow, null);
     });
     router.route().failureHandler(this::failure);
-    return vertx.createHttpServer(serverOptions)
+    Future<Void> consoleReady = console == null ? Future.succeededFuture() : console.start();
+    return consoleReady.compose(v -> vertx.createHttpServer(serverOptions)
       .connectionHandler(connections::accepted)
       .invalidRequestHandler(intake::invalid)
       .exceptionHandler(t -> {
@@ -122,11 +136,27 @@ public class HttpFrontVerticle extends VerticleBase {
             + "use POST /fetch and read /metrics and /blocking — put TLS and authentication in front of it and "
             + "tighten the http limits (README, \"Threat model\")", options.getHost(), s.actualPort());
         }
-      });
+      }));
+  }
+
+  /** @return why the console is not served with {@code options}, or null when it is */
+  static String consoleOff(HttpFrontOptions options) {
+    ConsoleOptions c = options.getConsole();
+    if (!c.isEnabled()) {
+      return "the loop console is off (http.console.enabled is false)";
+    }
+    if (!isLoopback(options.getHost()) && c.getToken() == null) {
+      return "the loop console is off: the front binds " + LogValues.quote(options.getHost()) + ", not a loopback "
+        + "address, and http.console.token is not set (README, \"Loop console\")";
+    }
+    return null;
   }
 
   @Override
   public Future<?> stop() {
+    if (console != null) {
+      console.stop();
+    }
     if (connections != null) {
       connections.stop();
     }
@@ -141,6 +171,11 @@ public class HttpFrontVerticle extends VerticleBase {
   /** @return the connections open now (any thread) */
   public int openConnections() {
     return connections == null ? 0 : connections.count();
+  }
+
+  /** @return the console's live channels open now (front's context), for tests and benchmarks */
+  public int consoleClients() {
+    return console == null ? 0 : console.hub().clients();
   }
 
   /** @return request body bytes held now (all connections together), for tests */
@@ -210,7 +245,7 @@ public class HttpFrontVerticle extends VerticleBase {
 
   /** @return the routes served, for the start-up banner */
   public static String routes() {
-    return "GET /health  GET /metrics  GET /blocking  POST /fetch";
+    return "GET /health  GET /metrics  GET /blocking  POST /fetch  GET /console";
   }
 
   /**

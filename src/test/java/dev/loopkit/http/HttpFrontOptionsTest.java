@@ -2,6 +2,7 @@ package dev.loopkit.http;
 
 import dev.loopkit.config.AppConfig;
 import dev.loopkit.config.ConfigException;
+import dev.loopkit.console.ConsoleOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,8 @@ class HttpFrontOptionsTest {
     JsonObject json = o.toJson();
     assertThat(new HttpFrontOptions(json).toJson()).isEqualTo(json);
     assertThat(new HttpFrontOptions(o).toJson()).isEqualTo(json);
-    assertThat(json.fieldNames()).hasSize(15);
+    assertThat(json.fieldNames()).hasSize(16);
+    assertThat(json.getJsonObject("console")).isEqualTo(new ConsoleOptions().toJson());
   }
 
   @ParameterizedTest(name = "{0}: {1}")

@@ -257,6 +257,10 @@ final class Incident {
         .put("fromMs", Math.max(0, (p.fromNanos - startNanos) / 1_000_000))
         .put("toMs", Math.max(0, (to - startNanos) / 1_000_000))
         .put("samples", p.samples));
+      if (!ongoing && phases.size() > 1) {
+        // what a flame graph of blocked time needs: each phase's own stack (the final record only)
+        phaseJson.getJsonObject(i).put("stack", Sample.stackJson(p.sample.frames, maxDepth));
+      }
     }
     json.put("phases", phaseJson);
     json.put("stack", startSample == null ? new JsonArray() : Sample.stackJson(startSample.frames, maxDepth));

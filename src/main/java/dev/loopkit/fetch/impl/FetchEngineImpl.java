@@ -35,6 +35,7 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -119,6 +120,9 @@ public final class FetchEngineImpl implements FetchEngine {
         .description("fetch requests by outcome").register(registry);
     }
     okCounter = Counter.builder("loopkit.fetch.requests").tag("outcome", "OK").description("fetch requests by outcome").register(registry);
+    synchronized (OPEN) {
+      OPEN.computeIfAbsent(vertx, v -> java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>())).add(this);
+    }
   }
 
   @Override
@@ -226,7 +230,31 @@ public final class FetchEngineImpl implements FetchEngine {
       .put("inFlight", limiter.inFlight())
       .put("queued", limiter.queued())
       .put("hosts", limiter.hosts())
-      .put("connections", connections.get());
+      .put("connections", connections.get())
+      .put("perHost", limiter.perHost(MAX_HOSTS_IN_STATS));
+  }
+
+  /** @return {@link #stats()}, read on the engine's own context (from any thread) */
+  public Future<JsonObject> statsOnContext() {
+    Promise<JsonObject> p = Promise.promise();
+    onContext(() -> p.complete(stats()));
+    return p.future();
+  }
+
+  /** Hosts listed in {@link #stats()}'s {@code perHost} (the busiest first). */
+  public static final int MAX_HOSTS_IN_STATS = 20;
+
+  private static final Map<Vertx, Set<FetchEngineImpl>> OPEN = new java.util.WeakHashMap<>();
+
+  /**
+   * @return the engines of {@code vertx} not closed yet (for the loop console); read each one's
+   * {@link #stats()} on its own context ({@link #onContext(Runnable)})
+   */
+  public static List<FetchEngineImpl> open(Vertx vertx) {
+    synchronized (OPEN) {
+      Set<FetchEngineImpl> s = OPEN.get(vertx);
+      return s == null ? List.of() : new ArrayList<>(s);
+    }
   }
 
   /** @return open connections (pooled or in use) */
@@ -240,6 +268,12 @@ public final class FetchEngineImpl implements FetchEngine {
     onContext(() -> {
       if (!closed) {
         closed = true;
+        synchronized (OPEN) {
+          Set<FetchEngineImpl> open = OPEN.get(vertx);
+          if (open != null) {
+            open.remove(this);
+          }
+        }
         List<Call> running = new ArrayList<>(calls);
         for (Call c : running) {
           c.abort("fetch engine closed");

@@ -70,6 +70,18 @@ final class Limiter {
     return hosts.size();
   }
 
+  /** @return per host (its key), requests in flight and queued: the {@code max} busiest hosts */
+  io.vertx.core.json.JsonObject perHost(int max) {
+    java.util.List<Host> busiest = new java.util.ArrayList<>(hosts.values());
+    busiest.sort((a, b) -> Integer.compare(b.inFlight + b.queue.size(), a.inFlight + a.queue.size()));
+    io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject();
+    for (int i = 0; i < Math.min(max, busiest.size()); i++) {
+      Host h = busiest.get(i);
+      out.put(h.key, new io.vertx.core.json.JsonObject().put("inFlight", h.inFlight).put("queued", h.queue.size()));
+    }
+    return out;
+  }
+
   /** @return whether a new waiter would be refused */
   boolean queueFull() {
     return queued >= maxQueue && inFlight >= maxInFlight;

@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                 ▲                                            (408, then close)      deadline)          │
  *                 └───────────────────── DRAIN (the previous answer is still being written; idleTimeoutMs)┘
  *  any refusal ──► CLOSING (the refusal is written, then close; idleTimeoutMs)
+ *  a long-lived answer (the loop console's live channel) ──► LIVE (no deadline while the client reads)
  * </pre>
  *
  * A connection past its deadline is closed at once, without waiting for queued answers to be flushed
@@ -57,7 +58,12 @@ public final class Connections {
     /** A request waits until the previous answer has been written out (the client reads slowly). */
     DRAIN,
     /** A refusal is being written; then the connection closes. Requests pipelined behind it are ignored. */
-    CLOSING
+    CLOSING,
+    /**
+     * A long-lived answer (the loop console's live channel) is being streamed: no deadline while the client
+     * reads; closed once its writes have been stuck for {@code idleTimeoutMs}.
+     */
+    LIVE
   }
 
   /** One open connection. */
@@ -105,6 +111,17 @@ public final class Connections {
       serving = request;
       stalledSince = 0;
       enter(Phase.BUSY);
+    }
+
+    /**
+     * {@code request} is answered by a stream that lasts as long as the client stays (Server-Sent Events):
+     * the connection has no deadline, but is closed once the client has not read for idleTimeoutMs.
+     */
+    public void live(HttpServerRequest request) {
+      onBodyTimeout = null;
+      serving = request;
+      stalledSince = 0;
+      enter(Phase.LIVE);
     }
 
     /** A refusal is being written, then the connection is closed (closed by force after idleTimeoutMs). */
@@ -188,6 +205,10 @@ public final class Connections {
           // a backstop only: every route answers within requestTimeoutMs
           timeout = options.getRequestTimeoutMs() + options.getIdleTimeoutMs();
           break;
+        case LIVE:
+          // no deadline: the sweep ends it when the client stops reading
+          deadline = System.nanoTime() + Long.MAX_VALUE / 4;
+          return;
         default:
           timeout = options.getIdleTimeoutMs();
       }
@@ -285,7 +306,7 @@ public final class Connections {
     long now = System.nanoTime();
     List<Conn> expired = null;
     for (Conn c : open.values()) {
-      if (c.phase == Phase.BUSY && c.serving != null) {
+      if ((c.phase == Phase.BUSY || c.phase == Phase.LIVE) && c.serving != null) {
         // an answer the client does not read: as idle as a connection gets
         if (!c.serving.response().writeQueueFull()) {
           c.stalledSince = 0;
