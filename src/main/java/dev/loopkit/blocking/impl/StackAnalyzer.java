@@ -268,12 +268,18 @@ public final class StackAnalyzer {
    * @return whether the stall is a write to the console ({@code System.out}, {@code System.err}: a
    * {@code PrintStream}): a {@code PrintStream} frame between the top and the culprit (the code printed), or
    * below the culprit — the culprit is then the stream {@code System.out} was replaced with (a test runner's
-   * capture, a logging bridge), called by {@code println}
+   * capture, a logging bridge), called by {@code println} — or a frame of {@code System.out}'s or
+   * {@code System.err}'s own class (a {@code PrintStream} subclass that overrides {@code println})
    */
   static boolean console(List<StackFrame> frames, int culprit) {
+    // System.out may be a PrintStream subclass overriding println (surefire's ForwardingPrintStream): its
+    // own class then stands for java.io.PrintStream on the stack
+    String out = System.out.getClass().getName();
+    String err = System.err.getClass().getName();
     for (StackFrame f : frames) {
       String c = f.className();
-      if (c.equals("java.io.PrintStream") || c.equals("java.lang.System$Out") || c.equals("java.lang.System$Err")) {
+      if (c.equals("java.io.PrintStream") || c.equals("java.lang.System$Out") || c.equals("java.lang.System$Err")
+        || c.equals(out) || c.equals(err)) {
         return true;
       }
     }

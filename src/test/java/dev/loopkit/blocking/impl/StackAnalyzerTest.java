@@ -73,4 +73,28 @@ class StackAnalyzerTest {
       "com.acme.LegacyClient.send", "com.acme.PricesVerticle.lambda$start$0", "io.vertx.core.impl.ContextImpl.emit");
     assertThat(StackAnalyzer.console(socket, analyzer.culpritIndex(socket))).isFalse();
   }
+
+  @Test
+  @DisplayName("println on a PrintStream subclass that System.out was replaced with is console output")
+  void println_on_a_print_stream_subclass_is_console_output() {
+    java.io.PrintStream original = System.out;
+    class Capture extends java.io.PrintStream {
+      Capture() {
+        super(original);
+      }
+
+      @Override
+      public void println(String x) {
+        super.println(x);
+      }
+    }
+    System.setOut(new Capture());
+    try {
+      List<StackFrame> captured = stack("org.apache.maven.surefire.api.util.internal.Channels$4.writeImpl",
+        Capture.class.getName() + ".println", "com.acme.PricesVerticle.lambda$start$0", "io.vertx.core.impl.ContextImpl.emit");
+      assertThat(StackAnalyzer.console(captured, analyzer.culpritIndex(captured))).isTrue();
+    } finally {
+      System.setOut(original);
+    }
+  }
 }
