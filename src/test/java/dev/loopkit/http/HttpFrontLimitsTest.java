@@ -42,7 +42,7 @@ class HttpFrontLimitsTest {
   void max_connections(Vertx vertx, VertxTestContext tc) {
     NetClient net = vertx.createNetClient();
     List<NetSocket> held = new ArrayList<>();
-    FrontFixture.deploy(vertx, FrontFixture.quick().setMaxConnections(3).setIdleTimeoutMs(20_000)).compose(front -> {
+    FrontFixture.deploy(vertx, FrontFixture.quick().setMaxConnections(3).setIdleTimeoutMs(20_000)).compose((HttpFrontVerticle front) -> {
       Future<Void> opened = Future.succeededFuture();
       for (int i = 0; i < 3; i++) {
         opened = opened.compose(v -> net.connect(front.actualPort(), "127.0.0.1").map(s -> {
@@ -53,7 +53,7 @@ class HttpFrontLimitsTest {
       return opened
         .compose(v -> Released.eventually(vertx, 3_000, () -> front.openConnections() == 3, () -> "open=" + front.openConnections()))
         .compose(v -> RawClient.exchange(vertx, front.actualPort(), "GET /health HTTP/1.1\r\nHost: a\r\n\r\n", 5_000))
-        .compose(refused -> {
+        .compose((RawClient.Exchange refused) -> {
           tc.verify(() -> {
             assertThat(refused.closedByServer()).as("the 4th connection is closed").isTrue();
             assertThat(refused.received().length()).as("and gets nothing").isZero();
@@ -76,14 +76,14 @@ class HttpFrontLimitsTest {
   @Test
   @DisplayName("idleTimeoutMs: a connection that sends nothing, or nothing more after an answer, is closed")
   void idle_connections_are_closed(Vertx vertx, VertxTestContext tc) {
-    FrontFixture.deploy(vertx, FrontFixture.quick().setIdleTimeoutMs(400).setRequestHeadTimeoutMs(60_000)).compose(front ->
-      RawClient.exchange(vertx, front.actualPort(), "", 10_000).compose(silent -> {
+    FrontFixture.deploy(vertx, FrontFixture.quick().setIdleTimeoutMs(400).setRequestHeadTimeoutMs(60_000)).compose((HttpFrontVerticle front) ->
+      RawClient.exchange(vertx, front.actualPort(), "", 10_000).compose((RawClient.Exchange silent) -> {
         tc.verify(() -> {
           assertThat(silent.closedByServer()).isTrue();
           assertThat(silent.elapsedMs()).isBetween(300L, 5_000L);
         });
         return RawClient.exchange(vertx, front.actualPort(), "GET /health HTTP/1.1\r\nHost: a\r\n\r\n", 10_000);
-      }).compose(keptAlive -> {
+      }).compose((RawClient.Exchange keptAlive) -> {
         tc.verify(() -> {
           assertThat(HttpText.finals(keptAlive, false)).extracting(HttpText.Response::status).containsExactly(200);
           assertThat(keptAlive.closedByServer()).isTrue();
@@ -97,8 +97,8 @@ class HttpFrontLimitsTest {
   @DisplayName("requestHeadTimeoutMs: a head trickled in one byte at a time is cut off, however long idleTimeoutMs is")
   void slowloris_head(Vertx vertx, VertxTestContext tc) {
     String head = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + "a".repeat(200) + "\r\n\r\n";
-    FrontFixture.deploy(vertx, FrontFixture.quick().setIdleTimeoutMs(60_000).setRequestHeadTimeoutMs(600)).compose(front ->
-      FrontFixture.trickle(vertx, front.actualPort(), head, 50, 15_000).compose(x -> {
+    FrontFixture.deploy(vertx, FrontFixture.quick().setIdleTimeoutMs(60_000).setRequestHeadTimeoutMs(600)).compose((HttpFrontVerticle front) ->
+      FrontFixture.trickle(vertx, front.actualPort(), head, 50, 15_000).compose((RawClient.Exchange x) -> {
         tc.verify(() -> {
           assertThat(x.closedByServer()).as("closed by the server").isTrue();
           assertThat(x.received().length()).as("without an answer").isZero();
@@ -112,9 +112,9 @@ class HttpFrontLimitsTest {
   @DisplayName("requestBodyTimeoutMs: a body trickled in is answered 408 and the connection closed")
   void slowloris_body(Vertx vertx, VertxTestContext tc) {
     String head = "POST /fetch HTTP/1.1\r\nHost: a\r\nContent-Length: 200\r\n\r\n";
-    FrontFixture.deploy(vertx, FrontFixture.quick().setRequestBodyTimeoutMs(500).setIdleTimeoutMs(60_000)).compose(front ->
+    FrontFixture.deploy(vertx, FrontFixture.quick().setRequestBodyTimeoutMs(500).setIdleTimeoutMs(60_000)).compose((HttpFrontVerticle front) ->
       FrontFixture.trickle(vertx, front.actualPort(), head, "{".repeat(200), 20, 15_000)
-        .compose(x -> {
+        .compose((RawClient.Exchange x) -> {
           tc.verify(() -> {
             List<HttpText.Response> answers = HttpText.finals(x, false);
             assertThat(answers).extracting(HttpText.Response::status).containsExactly(408);
@@ -137,8 +137,8 @@ class HttpFrontLimitsTest {
       + "Content-Type: application/octet-stream\r\n\r\n" + "A".repeat(10_000) + "\r\n--" + boundary + "--\r\n";
     String request = "POST /fetch HTTP/1.1\r\nHost: a\r\nContent-Type: multipart/form-data; boundary=" + boundary
       + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
-    FrontFixture.deploy(vertx, FrontFixture.quick()).compose(front ->
-      RawClient.exchange(vertx, front.actualPort(), request, 1_500).compose(x -> {
+    FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) ->
+      RawClient.exchange(vertx, front.actualPort(), request, 1_500).compose((RawClient.Exchange x) -> {
         tc.verify(() -> {
           assertThat(HttpText.finals(x, false)).extracting(HttpText.Response::status).containsExactly(400);
           assertThat(HttpText.finals(x, false).get(0).json().getString("message")).startsWith("body: not valid JSON");
@@ -162,12 +162,12 @@ class HttpFrontLimitsTest {
     String head = "POST /fetch HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n";
     NetClient net = vertx.createNetClient();
     FrontFixture.deploy(vertx, FrontFixture.quick().setMaxBodyBytes(1000).setMaxBufferedBodyBytes(1500)
-      .setRequestBodyTimeoutMs(20_000)).compose(front ->
-      net.connect(front.actualPort(), "127.0.0.1").compose(first -> {
+      .setRequestBodyTimeoutMs(20_000)).compose((HttpFrontVerticle front) ->
+      net.connect(front.actualPort(), "127.0.0.1").compose((NetSocket first) -> {
         first.write(head + "{\"a\":");
         return Released.eventually(vertx, 3_000, () -> front.bufferedBodyBytes() == 1000, () -> "buffered=" + front.bufferedBodyBytes())
           .compose(v -> RawClient.exchange(vertx, front.actualPort(), head + "x", 5_000))
-          .compose(second -> {
+          .compose((RawClient.Exchange second) -> {
             tc.verify(() -> {
               assertThat(HttpText.finals(second, false)).extracting(HttpText.Response::status).containsExactly(503);
               assertThat(HttpText.finals(second, false).get(0).json().getString("message")).contains("http.maxBufferedBodyBytes");
@@ -185,9 +185,9 @@ class HttpFrontLimitsTest {
   void reply_too_large_is_413(Vertx vertx, VertxTestContext tc) {
     vertx.eventBus().<JsonObject>consumer(Addresses.FETCH, msg -> msg.reply(new JsonObject()
       .put("results", new JsonArray().add("x".repeat(600_000)).add("y".repeat(600_000)))));
-    FrontFixture.deploy(vertx, FrontFixture.quick().setMaxReplyBytes(1024 * 1024)).compose(front ->
+    FrontFixture.deploy(vertx, FrontFixture.quick().setMaxReplyBytes(1024 * 1024)).compose((HttpFrontVerticle front) ->
       RawClient.exchange(vertx, front.actualPort(), "POST /fetch HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}", 1_500)
-        .compose(x -> {
+        .compose((RawClient.Exchange x) -> {
           tc.verify(() -> {
             List<HttpText.Response> answers = HttpText.finals(x, false);
             assertThat(answers).extracting(HttpText.Response::status).containsExactly(413);
@@ -211,8 +211,8 @@ class HttpFrontLimitsTest {
       many.append(i == 0 ? "[]" : ",[]");
     }
     String wide = many.append("]}").toString();
-    FrontFixture.deploy(vertx, FrontFixture.quick().setMaxJsonValues(1_000)).compose(front ->
-      RawClient.exchange(vertx, front.actualPort(), post(deep), 1_500).compose(d ->
+    FrontFixture.deploy(vertx, FrontFixture.quick().setMaxJsonValues(1_000)).compose((HttpFrontVerticle front) ->
+      RawClient.exchange(vertx, front.actualPort(), post(deep), 1_500).compose((RawClient.Exchange d) ->
         RawClient.exchange(vertx, front.actualPort(), post(wide), 1_500).map(w -> {
           tc.verify(() -> {
             assertThat(HttpText.finals(d, false)).extracting(HttpText.Response::status).containsExactly(400);
