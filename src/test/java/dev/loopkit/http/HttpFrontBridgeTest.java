@@ -76,7 +76,7 @@ class HttpFrontBridgeTest {
         served.add(msg.body());
         msg.reply(new JsonObject());
       });
-      FrontFixture.deploy(vertx, FrontFixture.quick()).compose(front -> post(vertx, front, "", body)).onComplete(tc.succeeding(x -> tc.verify(() -> {
+      FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) -> post(vertx, front, "", body)).onComplete(tc.succeeding((RawClient.Exchange x) -> tc.verify(() -> {
         HttpText.Response r = only(x);
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.json().getString("message")).startsWith("body.").containsIgnoringCase("address: not accepted over HTTP")
@@ -99,9 +99,9 @@ class HttpFrontBridgeTest {
         seen.add(msg.headers().get(Headers.REQUEST_ID));
         msg.reply(new JsonObject());
       });
-      FrontFixture.deploy(vertx, FrontFixture.quick()).compose(front ->
-        post(vertx, front, Headers.REQUEST_ID + ": victims-id-42\r\n", "{}").compose(a ->
-          post(vertx, front, Headers.REQUEST_ID + ": victims-id-42\r\n", "{}").map(b -> {
+      FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) ->
+        post(vertx, front, Headers.REQUEST_ID + ": victims-id-42\r\n", "{}").compose((RawClient.Exchange a) ->
+          post(vertx, front, Headers.REQUEST_ID + ": victims-id-42\r\n", "{}").map((RawClient.Exchange b) -> {
             tc.verify(() -> {
               String idA = only(a).header(Headers.REQUEST_ID);
               String idB = only(b).header(Headers.REQUEST_ID);
@@ -127,7 +127,7 @@ class HttpFrontBridgeTest {
           msg.reply(new JsonObject());
         }
       });
-      FrontFixture.deploy(vertx, FrontFixture.quick()).compose(front -> {
+      FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) -> {
         Future<RawClient.Exchange> victim = post(vertx, front, "", "{\"victim\":true}");
         return victimId.future().compose(id ->
           // the attacker sends the victim's id and goes away mid-request
@@ -154,12 +154,12 @@ class HttpFrontBridgeTest {
     @DisplayName("not 1-18 ASCII digits: 400 naming the header (Arabic-Indic and full-width digits included)")
     void malformed(String value, Vertx vertx, VertxTestContext tc) {
       vertx.eventBus().<JsonObject>consumer(Addresses.FETCH, msg -> msg.reply(new JsonObject()));
-      FrontFixture.deploy(vertx, FrontFixture.quick()).compose(front -> {
+      FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) -> {
         // header values are octets: send the UTF-8 bytes as a client would
         String header = new String((Headers.TIMEOUT_MS + ": " + value + "\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8),
           java.nio.charset.StandardCharsets.ISO_8859_1);
         return post(vertx, front, header, "{}");
-      }).onComplete(tc.succeeding(x -> tc.verify(() -> {
+      }).onComplete(tc.succeeding((RawClient.Exchange x) -> tc.verify(() -> {
         HttpText.Response r = only(x);
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.json().getString("message")).startsWith("header loopkit-timeout-ms must be an integer number of milliseconds");
@@ -171,8 +171,8 @@ class HttpFrontBridgeTest {
     @DisplayName("given twice: 400")
     void twice(Vertx vertx, VertxTestContext tc) {
       FrontFixture.deploy(vertx, FrontFixture.quick())
-        .compose(front -> post(vertx, front, Headers.TIMEOUT_MS + ": 100\r\n" + Headers.TIMEOUT_MS + ": 90000\r\n", "{}"))
-        .onComplete(tc.succeeding(x -> tc.verify(() -> {
+        .compose((HttpFrontVerticle front) -> post(vertx, front, Headers.TIMEOUT_MS + ": 100\r\n" + Headers.TIMEOUT_MS + ": 90000\r\n", "{}"))
+        .onComplete(tc.succeeding((RawClient.Exchange x) -> tc.verify(() -> {
           assertThat(only(x).status()).isEqualTo(400);
           assertThat(only(x).json().getString("message")).contains("given 2 times");
           tc.completeNow();
@@ -223,10 +223,10 @@ class HttpFrontBridgeTest {
     @Test
     @DisplayName("one line per result as it completes, then the summary; the private progress consumer is released")
     void streams_results_as_they_complete(Vertx vertx, VertxTestContext tc) {
-      upstream(vertx).compose(up -> {
+      upstream(vertx).compose((DemoUpstreamVerticle up) -> {
         FetchVerticle fetch = new FetchVerticle(new FetchOptions().setAllowedHosts(List.of("127.0.0.1:" + up.actualPort())));
         return vertx.deployVerticle(fetch).compose(id -> FrontFixture.deploy(vertx, FrontFixture.quick().setIdleTimeoutMs(5_000)))
-          .compose(front -> stream(vertx, front, new JsonObject().put("urls", new JsonArray()
+          .compose((HttpFrontVerticle front) -> stream(vertx, front, new JsonObject().put("urls", new JsonArray()
             .add(up.baseUrl() + "/item/0?delay_ms=900")
             .add(up.baseUrl() + "/item/1?delay_ms=10")
             .add(up.baseUrl() + "/item/2?delay_ms=400")).encode()))
@@ -260,8 +260,8 @@ class HttpFrontBridgeTest {
         addresses.add(msg.body().getString("progressAddress"));
         msg.reply(new JsonObject().put("results", new JsonArray()).put("succeeded", 0));
       });
-      FrontFixture.deploy(vertx, FrontFixture.quick()).compose(front ->
-        stream(vertx, front, "{\"urls\":[]}").compose(a -> stream(vertx, front, "{\"urls\":[]}").map(b -> {
+      FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) ->
+        stream(vertx, front, "{\"urls\":[]}").compose((Stream a) -> stream(vertx, front, "{\"urls\":[]}").map((Stream b) -> {
           tc.verify(() -> {
             assertThat(addresses).hasSize(2).allMatch(a1 -> a1.matches("loopkit\\.progress\\.http\\.[A-Za-z0-9_-]{22}"));
             assertThat(addresses.get(0)).isNotEqualTo(addresses.get(1));
@@ -283,10 +283,10 @@ class HttpFrontBridgeTest {
         vertx.eventBus().publish(msg.body().getString("progressAddress"), new JsonObject().put("index", 0).put("ok", true));
         vertx.setTimer(50, t -> msg.fail(502, "requests[1]: upstream reset"));
       });
-      FrontFixture.deploy(vertx, FrontFixture.quick()).compose(front ->
+      FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) ->
         RawClient.exchange(vertx, front.actualPort(), "POST /fetch HTTP/1.1\r\nHost: a\r\nAccept: application/x-ndjson\r\n"
           + "Content-Length: 14\r\n\r\n{\"early\":true}", 1_500).compose(early ->
-          stream(vertx, front, "{\"early\":false}").map(late -> {
+          stream(vertx, front, "{\"early\":false}").map((Stream late) -> {
             tc.verify(() -> {
               HttpText.Response e = only(early);
               assertThat(e.status()).isEqualTo(403);
@@ -315,14 +315,14 @@ class HttpFrontBridgeTest {
         started.tryComplete(msg.headers().get(Headers.REQUEST_ID));
         // never replies: only the client going away ends it
       });
-      FrontFixture.deploy(vertx, FrontFixture.quick()).compose(front -> {
+      FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) -> {
         RawClient.exchange(vertx, front.actualPort(), "POST /fetch HTTP/1.1\r\nHost: a\r\nAccept: application/x-ndjson\r\n"
           + "Content-Length: 2\r\n\r\n{}", 300);
         return started.future().compose(id -> cancelled.future().map(c -> {
           tc.verify(() -> assertThat(c).isEqualTo(id));
           return front;
         }));
-      }).compose(front -> Released.eventually(vertx, 3_000, () -> LiveResources.of(vertx).get(LiveResources.CONSUMERS) == 0
+      }).compose((HttpFrontVerticle front) -> Released.eventually(vertx, 3_000, () -> LiveResources.of(vertx).get(LiveResources.CONSUMERS) == 0
           && front.openConnections() == 0, () -> "consumers: " + LiveResources.of(vertx) + " open=" + front.openConnections()))
         .onComplete(tc.succeedingThenComplete());
     }

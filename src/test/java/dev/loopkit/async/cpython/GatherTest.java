@@ -226,7 +226,7 @@ class GatherTest {
       return Tasks.sleep(vertx, 0).compose(v -> {
         outer.cancel();
         return settle(f);
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(CancelledException.class);
         assertThat(waiter.future().failed()).isTrue();
         assertThat(children).allSatisfy(child -> assertThat(child.cause()).isInstanceOf(CancelledException.class));
@@ -248,7 +248,7 @@ class GatherTest {
         b.future().compose(v -> Future.failedFuture(new IllegalStateException("should not be ignored")))));
       a.complete();
       b.complete();
-      return settle(f).map(ar -> {
+      return settle(f).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(IllegalStateException.class);
         return null;
       });
@@ -288,7 +288,7 @@ class GatherTest {
         qwe.cancel(message);
       }
       return settle(test);
-    }).map(ar -> {
+    }).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(CancelledException.class).hasMessage(expected);
       qwe.close();
       return null;

@@ -71,7 +71,7 @@ class TaskGroups2Test {
       assertThat(runner.isComplete()).isFalse();
       r.cancel();
       return settle(runner);
-    }).map(ar -> {
+    }).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(CancelledException.class);
       r.close();
       return null;
@@ -92,7 +92,7 @@ class TaskGroups2Test {
         assertThat(runner.isComplete()).isFalse();
         r.cancel();
         return settle(runner);
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(CancelledException.class);
         assertThat(num).hasValue(10);
         assertThat(g.scope().isClosed()).isTrue();
@@ -118,7 +118,7 @@ class TaskGroups2Test {
         assertThat(runner.isComplete()).isFalse();
         r.cancel();
         return settle(runner);
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsOnly(MyExc.class);
         assertThat(num).hasValue(10);
         r.close();
@@ -140,7 +140,7 @@ class TaskGroups2Test {
   void test_taskgroup_19(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       CancelScope r = CancelScope.create(vertx);
-      return crashSoonAndNested(vertx, r, zeroDivision(), new MyExc("in finally")).map(ar -> {
+      return crashSoonAndNested(vertx, r, zeroDivision(), new MyExc("in finally")).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsExactly(ArithmeticException.class, MyExc.class);
         r.close();
         return null;
@@ -153,7 +153,7 @@ class TaskGroups2Test {
   void test_taskgroup_20(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       CancelScope r = CancelScope.create(vertx);
-      return crashSoonAndNested(vertx, r, zeroDivision(), new MyBaseExc("KeyboardInterrupt")).map(ar -> {
+      return crashSoonAndNested(vertx, r, zeroDivision(), new MyBaseExc("KeyboardInterrupt")).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsExactly(ArithmeticException.class, MyBaseExc.class);
         r.close();
         return null;
@@ -166,7 +166,7 @@ class TaskGroups2Test {
   void test_taskgroup_20a(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       CancelScope r = CancelScope.create(vertx);
-      return crashSoonAndNested(vertx, r, zeroDivision(), new MyBaseExc("MyBaseExc")).map(ar -> {
+      return crashSoonAndNested(vertx, r, zeroDivision(), new MyBaseExc("MyBaseExc")).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsExactlyInAnyOrder(MyBaseExc.class, ArithmeticException.class);
         r.close();
         return null;
@@ -182,7 +182,7 @@ class TaskGroups2Test {
       TaskGroup g = TaskGroup.create(r);
       g.spawn(s -> Tasks.sleep(s, 20).compose(v -> Future.failedFuture(new MyBaseExc("crash_soon"))));
       g.spawn(s -> Tasks.sleep(s, 10_000).transform(ar -> raise(new IllegalArgumentException("TypeError"))));
-      return settle(g.join()).map(ar -> {
+      return settle(g.join()).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsExactlyInAnyOrder(MyBaseExc.class, IllegalArgumentException.class);
         r.close();
         return null;
@@ -202,7 +202,7 @@ class TaskGroups2Test {
       return Tasks.sleep(vertx, 10).compose(v -> {
         r.cancel();
         return settle(runner);
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(CancelledException.class);
         r.close();
         return null;
@@ -258,7 +258,7 @@ class TaskGroups2Test {
       TaskGroup g = TaskGroup.create(r);
       g.spawn(hydra(g, nhydras));
       g.spawn(s -> hercules(s, nhydras));
-      return settle(g.join()).map(ar -> {
+      return settle(g.join()).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsOnly(ArithmeticException.class);
         assertThat(nhydras.get()).isGreaterThanOrEqualTo(10);
         r.close();
@@ -298,7 +298,7 @@ class TaskGroups2Test {
         lateStarted.set(true);
         return Future.succeededFuture();
       }))));
-      return settle(g.join()).map(ar -> {
+      return settle(g.join()).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsOnly(ArithmeticException.class);
         assertThat(late.get().cause()).isInstanceOf(CancelledException.class);
         assertThat(lateStarted).isFalse();
@@ -320,7 +320,7 @@ class TaskGroups2Test {
       // async with database(): tg.create_task(raise_exc()); await asyncio.sleep(1) — database's finally raises
       tg.spawn(s -> Tasks.sleep(s, 1_000).transform(ar -> raise(new CustomException())));
       tg.spawn(s -> Tasks.sleep(s, 0).compose(v -> raise(new CustomException())));
-      return settle(tg.join()).map(ar -> {
+      return settle(tg.join()).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsExactly(CustomException.class, CustomException.class);
         assertThat(task.isCancelled()).isFalse(); // task.cancelling() == 0
         task.close();
@@ -375,7 +375,7 @@ class TaskGroups2Test {
       CancelScope task = CancelScope.create(vertx);
       TaskGroup tg = TaskGroup.create(task);
       tg.spawn(crashAfter(0, new IllegalStateException("RuntimeError")));
-      return settle(tg.join()).map(ar -> {
+      return settle(tg.join()).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).hasMessage("RuntimeError");
         assertThat(task.isCancelled()).isFalse();
         task.close();
@@ -396,7 +396,7 @@ class TaskGroups2Test {
       return settle(inner.join()).compose(ar -> {
         assertThat(failure(ar)).hasMessage("RuntimeError"); // except* RuntimeError: pass
         return settle(outer.join());
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).hasMessage("ValueError");
         assertThat(task.isCancelled()).isFalse();
         task.close();
@@ -427,7 +427,7 @@ class TaskGroups2Test {
         assertThat(t.isCancelled()).isFalse();
         t.cancel();
         return settle(inner);
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isExactlyInstanceOf(CancelledException.class);
         t.close();
         return null;

@@ -123,7 +123,7 @@ class TaskGroupsTest {
       Future<Void> t2 = g.spawn(s -> Tasks.sleep(s, 1_000)
         .onFailure(e -> t2Cancel.set(e instanceof CancelledException))
         .onSuccess(v -> num.addAndGet(1)));
-      return settle(g.join().onSuccess(v -> num.addAndGet(10))).map(ar -> {
+      return settle(g.join().onSuccess(v -> num.addAndGet(10))).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsOnly(ArithmeticException.class);
         assertThat(num).hasValue(0);
         assertThat(t2Cancel).isTrue();
@@ -153,7 +153,7 @@ class TaskGroupsTest {
         .onFailure(e -> runnerCancel.set(e instanceof CancelledException))
         .transform(ar -> g.join())
         .onSuccess(v -> num.addAndGet(10));
-      return settle(runner).map(ar -> {
+      return settle(runner).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsOnly(ArithmeticException.class);
         assertThat(num).hasValue(0);
         assertThat(t2Cancel).isTrue();
@@ -188,7 +188,7 @@ class TaskGroupsTest {
     run(vertx, tc, () -> {
       CancelScope r = CancelScope.create(vertx);
       TaskGroup g = TaskGroup.create(r);
-      return cancelAfterFive(vertx, r, g, num, Future.succeededFuture()).map(ar -> {
+      return cancelAfterFive(vertx, r, g, num, Future.succeededFuture()).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(CancelledException.class).hasMessage("test");
         assertThat(num).hasValue(5);
         r.close();
@@ -205,7 +205,7 @@ class TaskGroupsTest {
       CancelScope r = CancelScope.create(vertx);
       TaskGroup g = TaskGroup.create(r);
       Future<Void> body = Tasks.sleep(g.scope(), 10_000).onFailure(e -> num.addAndGet(10));
-      return cancelAfterFive(vertx, r, g, num, body).map(ar -> {
+      return cancelAfterFive(vertx, r, g, num, body).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(CancelledException.class);
         assertThat(num).hasValue(15);
         r.close();
@@ -228,7 +228,7 @@ class TaskGroupsTest {
         assertThat(runner.isComplete()).isFalse();
         r.cancel();
         return settle(runner);
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsOnly(ArithmeticException.class).hasSize(5);
         r.close();
         return null;
@@ -250,7 +250,7 @@ class TaskGroupsTest {
         assertThat(runner.isComplete()).isFalse();
         r.cancel("test");
         return settle(runner);
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(CancelledException.class).hasMessage("test");
         r.close();
         return null;
@@ -282,7 +282,7 @@ class TaskGroupsTest {
         }
         return Tasks.sleep(s, sleepFirst).compose(v -> raise(zeroDivision()));
       });
-      return settle(g.join()).map(ar -> {
+      return settle(g.join()).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsOnly(ArithmeticException.class);
         assertThat(t1.cause()).isInstanceOf(CancelledException.class);
         assertThat(t2.cause()).isInstanceOf(CancelledException.class);
@@ -330,7 +330,7 @@ class TaskGroupsTest {
         assertThat(runner.isComplete()).isFalse();
         r.cancel();
         return settle(runner);
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(CancelledException.class);
         r.close();
         return null;
@@ -346,7 +346,7 @@ class TaskGroupsTest {
       TaskGroup g1 = TaskGroup.create(r);
       g1.spawn(crashAfter(20, new IllegalStateException("ValueError 0.1")));
       g1.spawn(nested(g2 -> g2.spawn(crashAfter(10_000, new IllegalStateException("ValueError 10"))), g2 -> Future.succeededFuture()));
-      return settle(g1.join()).map(ar -> {
+      return settle(g1.join()).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsOnly(IllegalStateException.class);
         assertThat(failure(ar)).hasMessage("ValueError 0.1");
         r.close();
@@ -363,7 +363,7 @@ class TaskGroupsTest {
       TaskGroup g1 = TaskGroup.create(r);
       g1.spawn(crashAfter(10_000, new IllegalStateException("ValueError 10")));
       g1.spawn(nested(g2 -> g2.spawn(crashAfter(20, new IllegalStateException("ValueError 0.1"))), g2 -> Future.succeededFuture()));
-      return settle(g1.join()).map(ar -> {
+      return settle(g1.join()).map((AsyncResult<?> ar) -> {
         assertThat(errorTypes(failure(ar))).containsOnly(IllegalStateException.class);
         assertThat(failure(ar)).hasMessage("ValueError 0.1");
         r.close();

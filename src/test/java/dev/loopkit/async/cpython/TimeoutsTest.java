@@ -1,5 +1,6 @@
 package dev.loopkit.async.cpython;
 
+import io.vertx.core.AsyncResult;
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.CancelledException;
 import dev.loopkit.async.Deadline;
@@ -47,7 +48,7 @@ class TimeoutsTest {
       return settle(Tasks.timeout(task, 10, s -> {
         cm.set(s);
         return Tasks.sleep(s, 10_000);
-      })).map(ar -> {
+      })).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(cm.get().expired()).isTrue();
         task.close();
@@ -65,7 +66,7 @@ class TimeoutsTest {
       return settle(Tasks.waitFor(vertx, deadline, s -> {
         cm.set(s);
         return Tasks.sleep(s, 10_000);
-      })).map(ar -> {
+      })).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(cm.get().expired()).isTrue();
         assertThat(cm.get().deadline()).isEqualTo(deadline);
@@ -88,7 +89,7 @@ class TimeoutsTest {
           cm2.set(s2);
           return Tasks.sleep(s2, 10_000);
         }).onFailure(inner::set);
-      })).map(ar -> {
+      })).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(inner.get()).as("the inner block re-raises the cancellation").isSameAs(cm1.get().reason());
         assertThat(cm1.get().expired()).isTrue();
@@ -103,7 +104,7 @@ class TimeoutsTest {
   void test_waiter_cancelled(Vertx vertx, VertxTestContext tc) {
     AtomicReference<Throwable> sleep = new AtomicReference<>();
     run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> Tasks.sleep(s, 10_000).onFailure(sleep::set)))
-      .map(ar -> {
+      .map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(sleep.get()).isInstanceOf(CancelledException.class);
         return null;
@@ -163,7 +164,7 @@ class TimeoutsTest {
       return settle(Tasks.waitFor(vertx, 0, s -> {
         cm.set(s);
         return Tasks.sleep(s, 10_000);
-      })).map(ar -> {
+      })).map((AsyncResult<?> ar) -> {
         long t1 = System.nanoTime();
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(cm.get().expired()).isTrue();
@@ -182,7 +183,7 @@ class TimeoutsTest {
       return settle(Tasks.waitFor(vertx, 0, s -> {
         cm.set(s);
         return Tasks.sleep(s, 0);
-      })).map(ar -> {
+      })).map((AsyncResult<?> ar) -> {
         long t1 = System.nanoTime();
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(cm.get().expired()).isTrue();
@@ -201,7 +202,7 @@ class TimeoutsTest {
       return settle(Tasks.waitFor(vertx, -11_000, s -> {
         cm.set(s);
         return Tasks.sleep(s, 0);
-      })).map(ar -> {
+      })).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(cm.get().expired()).isTrue();
         assertThat(cm.get().deadline().nanoTime()).isLessThan(t0);
@@ -218,7 +219,7 @@ class TimeoutsTest {
     run(vertx, tc, () -> settle(Tasks.<Void>waitFor(vertx, 10, s -> {
       cm.set(s);
       throw keyError;
-    })).map(ar -> {
+    })).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isSameAs(keyError);
       assertThat(cm.get().expired()).isFalse();
       return null;
@@ -231,7 +232,7 @@ class TimeoutsTest {
     run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s ->
       // try: 1/0 finally: await asyncio.sleep(1)
       Asyncio.<Void>raise(zeroDivision()).transform(ar -> Tasks.sleep(s, 1_000).compose(v -> Future.<Void>failedFuture(ar.cause())))
-    )).map(ar -> {
+    )).map((AsyncResult<?> ar) -> {
       Throwable e = failure(ar);
       assertThat(e).isInstanceOf(DeadlineExceededException.class);
       assertThat(e.getCause()).isInstanceOf(CancelledException.class);
@@ -245,7 +246,7 @@ class TimeoutsTest {
   void test_foreign_exception_on_timeout(Vertx vertx, VertxTestContext tc) {
     // async def crash(): try: await asyncio.sleep(1) finally: 1/0
     run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> Tasks.sleep(s, 1_000).transform(ar -> raise(zeroDivision()))))
-      .map(ar -> {
+      .map((AsyncResult<?> ar) -> {
         Throwable e = failure(ar);
         assertThat(e).isInstanceOf(DeadlineExceededException.class);
         assertThat(e.getCause()).isInstanceOf(CancelledException.class);
@@ -261,7 +262,7 @@ class TimeoutsTest {
     run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> Asyncio.<Void>raise(new IllegalStateException("ValueError"))
       .transform(ar -> Tasks.sleep(s, 1_000))
       .transform(ar -> Asyncio.<Void>raise(new IllegalArgumentException("KeyError")))
-      .transform(ar -> Asyncio.<Void>raise(zeroDivision())))).map(ar -> {
+      .transform(ar -> Asyncio.<Void>raise(zeroDivision())))).map((AsyncResult<?> ar) -> {
         Throwable e = failure(ar);
         assertThat(e).isInstanceOf(DeadlineExceededException.class);
         assertThat(e.getCause()).isInstanceOf(CancelledException.class);
@@ -280,7 +281,7 @@ class TimeoutsTest {
         cm.set(s);
         task.cancel(); // asyncio.current_task().cancel()
         return Tasks.sleep(s, 10_000);
-      })).map(ar -> {
+      })).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isExactlyInstanceOf(CancelledException.class);
         assertThat(cm.get().expired()).isFalse();
         task.close();
@@ -294,7 +295,7 @@ class TimeoutsTest {
   void test_outer_task_is_not_cancelled(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       CancelScope task = CancelScope.create(vertx);
-      return settle(Tasks.timeout(task, 1, s -> Tasks.sleep(s, 10_000))).map(ar -> {
+      return settle(Tasks.timeout(task, 1, s -> Tasks.sleep(s, 10_000))).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(task.isCancelled()).isFalse();
         task.close();
@@ -311,7 +312,7 @@ class TimeoutsTest {
     run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 20, s1 -> {
       outer.set(s1);
       return Tasks.waitFor(s1, 1_000, s2 -> Tasks.sleep(s2, 10_000)).onFailure(inner::set);
-    })).map(ar -> {
+    })).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
       assertThat(inner.get()).isSameAs(outer.get().reason());
       return null;
@@ -328,7 +329,7 @@ class TimeoutsTest {
           assertThat(err).isInstanceOf(DeadlineExceededException.class); // caught by (2)
           return Future.succeededFuture();
         })
-        .compose(v -> Tasks.sleep(s1, 10_000)))).map(ar -> {
+        .compose(v -> Tasks.sleep(s1, 10_000)))).map((AsyncResult<?> ar) -> {
           assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
           assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000 + 2_000);
           return null;
@@ -349,7 +350,7 @@ class TimeoutsTest {
       });
       assertThat(cm.get().deadline()).isEqualTo(deadline1);
       task.cancel();
-      return settle(f).map(ar -> {
+      return settle(f).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isExactlyInstanceOf(CancelledException.class);
         assertThat(cm.get().expired()).isFalse();
         task.close();
@@ -373,7 +374,7 @@ class TimeoutsTest {
     run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> {
       cm.set(s);
       return Tasks.sleep(s, 10_000);
-    })).map(ar -> {
+    })).map((AsyncResult<?> ar) -> {
       failure(ar);
       assertThat(cm.get()).hasToString("CancelScope[expired]");
       return null;
@@ -415,7 +416,7 @@ class TimeoutsTest {
         assertThat(e1.getCause()).isInstanceOf(CancelledException.class);
         assertThat(e1.getCause().getCause()).isNull();
         return settle(cleanup.get());
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         Throwable e2 = failure(ar);
         assertThat(e2).isInstanceOf(DeadlineExceededException.class);
         assertThat(e2.getCause()).isInstanceOf(CancelledException.class);
@@ -435,7 +436,7 @@ class TimeoutsTest {
         assertThat(inCancelled.cause()).as("level-triggered").isSameAs(task.reason());
         task.close();
         return settle(Tasks.waitFor(vertx, 0, s -> Tasks.sleep(s, 1_000)));
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         return null;
       });
@@ -455,7 +456,7 @@ class TimeoutsTest {
           cleanupTask.cancel();
           return Tasks.sleep(s, 2_000);
         })).onComplete(x -> cleanupTask.close());
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isExactlyInstanceOf(CancelledException.class);
         return null;
       });
@@ -465,7 +466,7 @@ class TimeoutsTest {
   @Test
   @DisplayName("test_timeout_expiring: a body that swallows the cancellation ends normally (reschedule not ported)")
   void test_timeout_expiring(Vertx vertx, VertxTestContext tc) {
-    run(vertx, tc, () -> Tasks.waitFor(vertx, 10, s -> settle(Tasks.sleep(s, 1_000)).map(ar -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, 10, s -> settle(Tasks.sleep(s, 1_000)).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(CancelledException.class);
       return "swallowed";
     })).map(v -> {
@@ -498,7 +499,7 @@ class TimeoutsTest {
     })).compose(ar -> {
       assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
       return settle(join.get());
-    }).map(ar -> {
+    }).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(ArithmeticException.class);
       return null;
     }));

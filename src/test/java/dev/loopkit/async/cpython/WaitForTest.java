@@ -1,5 +1,6 @@
 package dev.loopkit.async.cpython;
 
+import io.vertx.core.AsyncResult;
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.async.CancelledException;
 import dev.loopkit.async.Deadline;
@@ -97,7 +98,7 @@ class WaitForTest {
         return Tasks.sleep(s, 1_000);
       });
       assertThat(fooStarted).as("started, so it could register its resources").isTrue();
-      return settle(f).map(ar -> {
+      return settle(f).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         return null;
       });
@@ -117,7 +118,7 @@ class WaitForTest {
       fooRunning.set(true);
       fut.set(Tasks.sleep(s, 10_000).onComplete(ar -> fooRunning.set(false)).map("done"));
       return fut.get();
-    })).map(ar -> {
+    })).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
       assertThat(fut.get().isComplete()).isTrue();
       assertThat(fut.get().cause()).as("cancelled by the timeout").isInstanceOf(CancelledException.class);
@@ -135,7 +136,7 @@ class WaitForTest {
       fooRunning.set(true);
       fut.set(Tasks.sleep(s, 60_000).onComplete(ar -> fooRunning.set(false)).map("done"));
       return fut.get();
-    })).map(ar -> {
+    })).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
       assertThat(fut.get().cause()).isInstanceOf(CancelledException.class);
       assertThat(fooRunning).isFalse();
@@ -169,7 +170,7 @@ class WaitForTest {
   @Test
   @DisplayName("test_wait_for_cancellation_race_condition: a value produced on cancellation wins")
   void test_wait_for_cancellation_race_condition(Vertx vertx, VertxTestContext tc) {
-    run(vertx, tc, () -> Tasks.waitFor(vertx, 10, s -> settle(Tasks.sleep(s, 1_000)).map(ar -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, 10, s -> settle(Tasks.sleep(s, 1_000)).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(CancelledException.class);
       return 1;
     })).map(result -> {
@@ -221,7 +222,7 @@ class WaitForTest {
       private static final long serialVersionUID = 1L;
     }
     run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 1, s -> Tasks.sleep(s, 200).transform(ar -> raise(new FooException()))))
-      .map(ar -> {
+      .map((AsyncResult<?> ar) -> {
         Throwable e = failure(ar);
         assertThat(e).isInstanceOf(DeadlineExceededException.class);
         assertThat(e.getSuppressed()).singleElement().isInstanceOf(FooException.class);
@@ -253,7 +254,7 @@ class WaitForTest {
         return fut.future();
       });
       vertx.runOnContext(v -> waiting.cancel()); // loop.call_soon(wait.cancel)
-      return settle(wait).map(ar -> {
+      return settle(wait).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isExactlyInstanceOf(CancelledException.class);
         assertThat(task.get().cause()).as("Python issue #23219").isInstanceOf(CancelledException.class);
         waiting.close();
@@ -285,7 +286,7 @@ class WaitForTest {
       return Tasks.sleep(vertx, 0).compose(v -> {
         task.cancel();
         return settle(waiting);
-      }).map(ar -> {
+      }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isExactlyInstanceOf(CancelledException.class);
         assertThat(innerTask.result()).isEqualTo("done");
         assertThat(reachedEnd).isFalse();
