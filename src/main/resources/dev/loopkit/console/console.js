@@ -319,14 +319,14 @@
     var names = Object.keys(routesStats || {});
     if (!names.length) {
       var tr = el('tr'); var td = el('td', 'hint', 'no timeout verticle answered loopkit.timeout.stats');
-      td.colSpan = 9; tr.appendChild(td); tb.appendChild(tr);
+      td.colSpan = 10; tr.appendChild(td); tb.appendChild(tr);
     }
     names.forEach(function (name) {
       var s = routesStats[name] || {};
       var tr = el('tr');
       tr.setAttribute('data-route', name);
       var b = s.breaker && typeof s.breaker === 'object' ? s.breaker.state : s.breaker;
-      [name, s.calls, s.ok, s.deadlineExceeded, s.retries, s.hedges, s.lateReplies, s.inFlight].forEach(function (v) { tr.appendChild(el('td', null, v === undefined ? '–' : v)); });
+      [name, s.calls, s.ok, s.latencyMs ? s.latencyMs.p99 : undefined, s.deadlineExceeded, s.retries, s.hedges, s.lateReplies, s.inFlight].forEach(function (v) { tr.appendChild(el('td', null, v === undefined ? '–' : v)); });
       tr.appendChild(el('td', b ? 'br-' + b : null, b || '–'));
       tb.appendChild(tr);
     });

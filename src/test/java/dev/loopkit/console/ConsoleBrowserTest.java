@@ -152,6 +152,9 @@ class ConsoleBrowserTest {
     waitFor(2_000).until(d -> texts("#breaker-events li").stream()
       .anyMatch(t -> t.contains("console.flaky.guarded") && t.contains("OPEN")));
     waitFor(3_000).until(d -> d.findElements(By.cssSelector("#routes tr[data-route='console.flaky.guarded'] .br-OPEN")).size() == 1);
+    // the route's p99 (ms), from its latency histogram: the fourth cell, a number once calls were made
+    String p99 = driver.findElement(By.cssSelector("#routes tr[data-route='console.flaky.guarded'] td:nth-child(4)")).getText();
+    assertThat(Double.parseDouble(p99)).isGreaterThanOrEqualTo(0.0);
     Path shot = Path.of("target", "console.png");
     Files.createDirectories(shot.getParent());
     Files.copy(driver.getScreenshotAs(OutputType.FILE).toPath(), shot, StandardCopyOption.REPLACE_EXISTING);

@@ -128,6 +128,11 @@ class RouteGuardTest {
           assertThat(ms).isBetween(140L, 1_000L);
           assertThat(target.count()).isEqualTo(1);
           assertThat(g.stats().getLong("deadlineExceeded")).isEqualTo(1);
+          // the call's duration is in the route's latency: one call, answered at its 150 ms deadline
+          JsonObject latency = g.stats().getJsonObject("latencyMs");
+          assertThat(latency.getLong("count")).isEqualTo(1);
+          assertThat(latency.getDouble("p99")).isBetween(140.0, 1_000.0);
+          assertThat(latency.getDouble("max")).isGreaterThanOrEqualTo(latency.getDouble("p50"));
           vertx.setTimer(50, t -> tc.verify(() -> {
             // the target was told to stop: a cancel notice carrying the attempt's request id
             assertThat(notices).extracting(n -> n.getString("requestId")).contains(target.calls.get(0).requestId);

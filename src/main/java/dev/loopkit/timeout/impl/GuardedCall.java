@@ -108,11 +108,15 @@ final class GuardedCall<T> {
     this.hedge = o.getHedge();
   }
 
+  /** System.nanoTime() when the call started (its latency, any outcome, goes to the route's stats). */
+  private long startedNanos;
+
   Future<Message<T>> future() {
     return result.future();
   }
 
   void start() {
+    startedNanos = System.nanoTime();
     guard.stats.calls.increment();
     guard.started(this);
     budgetMs = scope.remainingMs();
@@ -381,6 +385,7 @@ final class GuardedCall<T> {
   }
 
   private void count(Throwable failure) {
+    guard.stats.latency(System.nanoTime() - startedNanos);
     if (failure == null) {
       guard.stats.ok.increment();
       guard.okMeter.increment();

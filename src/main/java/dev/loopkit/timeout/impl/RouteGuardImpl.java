@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -208,7 +210,8 @@ public final class RouteGuardImpl implements RouteGuard {
       .put("inFlight", active.size())
       .put("lingering", lingering.size())
       .put("retryTokens", retryBudget.tokens())
-      .put("deadlineLateMaxMs", stats.deadlineLateMaxMicros.get() / 1000.0);
+      .put("deadlineLateMaxMs", stats.deadlineLateMaxMicros.get() / 1000.0)
+      .put("latencyMs", stats.latencyJson());
     json.put("breaker", breaker == null ? null : breaker.state().name());
     return json;
   }
@@ -255,8 +258,23 @@ public final class RouteGuardImpl implements RouteGuard {
     final LongAdder noBudgetForAttempt = new LongAdder();
     final AtomicLong deadlineLateMaxMicros = new AtomicLong();
 
+    /** Calls' durations (start to answer, any outcome) in microseconds, since the route started. */
+    final ConcurrentHistogram latencyMicros = new ConcurrentHistogram(2);
+
     void deadlineLate(long micros) {
       deadlineLateMaxMicros.accumulateAndGet(micros, Math::max);
+    }
+
+    void latency(long nanos) {
+      latencyMicros.recordValue(Math.max(0, nanos / 1_000));
+    }
+
+    JsonObject latencyJson() {
+      Histogram h = latencyMicros.copy();
+      return new JsonObject().put("count", h.getTotalCount())
+        .put("p50", h.getValueAtPercentile(50) / 1000.0)
+        .put("p99", h.getValueAtPercentile(99) / 1000.0)
+        .put("max", h.getMaxValue() / 1000.0);
     }
   }
 }
