@@ -46,7 +46,10 @@ public final class StackAnalyzer {
     "io.vertx.lang.", "io.vertx.codegen.",
     // libraries loopkit and Vert.x ship with: JSON, metrics, logging, histograms, the launcher's CLI, clustering
     "com.fasterxml.jackson.", "io.micrometer.", "io.prometheus.", "org.LatencyUtils.", "org.HdrHistogram.",
-    "org.slf4j.", "ch.qos.logback.", "org.apache.logging.log4j.", "picocli.", "com.hazelcast."
+    "org.slf4j.", "ch.qos.logback.", "org.apache.logging.log4j.", "picocli.", "com.hazelcast.",
+    // test frameworks and assertion libraries a test calls on a loop (VertxTestContext.verify): their first
+    // use on a cold JVM is warm-up inside a library, never the application's blocking call
+    "org.junit.", "org.opentest4j.", "org.assertj.", "org.hamcrest.", "org.apache.maven.surefire."
   };
   private static final CodeSource OWN = ownCodeSource();
   private static final Map<String, Boolean> LOOPKIT_CACHE = new ConcurrentHashMap<>();
