@@ -129,11 +129,11 @@ class HttpFrontBridgeTest {
       });
       FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) -> {
         Future<RawClient.Exchange> victim = post(vertx, front, "", "{\"victim\":true}");
-        return victimId.future().compose(id ->
+        return victimId.future().compose((String id) ->
           // the attacker sends the victim's id and goes away mid-request
           RawClient.exchange(vertx, front.actualPort(), "POST /fetch HTTP/1.1\r\nHost: a\r\n" + Headers.REQUEST_ID + ": " + id
             + "\r\nContent-Length: 2\r\n\r\n{}", 50).map(x -> id))
-          .compose(id -> victim.map(v -> {
+          .compose((String id) -> victim.map((RawClient.Exchange v) -> {
             tc.verify(() -> {
               assertThat(only(v).status()).isEqualTo(200);
               assertThat(only(v).json().getBoolean("done")).isTrue();
@@ -230,7 +230,7 @@ class HttpFrontBridgeTest {
             .add(up.baseUrl() + "/item/0?delay_ms=900")
             .add(up.baseUrl() + "/item/1?delay_ms=10")
             .add(up.baseUrl() + "/item/2?delay_ms=400")).encode()))
-          .map(s -> {
+          .map((Stream s) -> {
             tc.verify(() -> {
               assertThat(s.status()).isEqualTo(200);
               assertThat(s.contentType()).isEqualTo("application/x-ndjson");
@@ -285,7 +285,7 @@ class HttpFrontBridgeTest {
       });
       FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) ->
         RawClient.exchange(vertx, front.actualPort(), "POST /fetch HTTP/1.1\r\nHost: a\r\nAccept: application/x-ndjson\r\n"
-          + "Content-Length: 14\r\n\r\n{\"early\":true}", 1_500).compose(early ->
+          + "Content-Length: 14\r\n\r\n{\"early\":true}", 1_500).compose((RawClient.Exchange early) ->
           stream(vertx, front, "{\"early\":false}").map((Stream late) -> {
             tc.verify(() -> {
               HttpText.Response e = only(early);
@@ -318,7 +318,7 @@ class HttpFrontBridgeTest {
       FrontFixture.deploy(vertx, FrontFixture.quick()).compose((HttpFrontVerticle front) -> {
         RawClient.exchange(vertx, front.actualPort(), "POST /fetch HTTP/1.1\r\nHost: a\r\nAccept: application/x-ndjson\r\n"
           + "Content-Length: 2\r\n\r\n{}", 300);
-        return started.future().compose(id -> cancelled.future().map(c -> {
+        return started.future().compose((String id) -> cancelled.future().map((String c) -> {
           tc.verify(() -> assertThat(c).isEqualTo(id));
           return front;
         }));

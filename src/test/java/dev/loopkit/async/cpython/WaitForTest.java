@@ -57,7 +57,7 @@ class WaitForTest {
       return Tasks.sleep(vertx, 0).compose(v -> {
         waitForTask.cancel();
         return settle(f);
-      }).compose(ar -> {
+      }).compose((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isExactlyInstanceOf(CancelledException.class);
         assertThat(t.exited).as("loopkit does not wait for it").isFalse();
         waitForTask.close();
@@ -70,7 +70,7 @@ class WaitForTest {
   @DisplayName("test_asyncio_wait_for_timeout — DIFFERS: the timeout is reported at the deadline, not when the task gives in")
   void test_asyncio_wait_for_timeout(Vertx vertx, VertxTestContext tc) {
     SlowTask t = new SlowTask();
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, SlowTask.TASK_TIMEOUT / 2, s -> t.run(vertx))).compose(ar -> {
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, SlowTask.TASK_TIMEOUT / 2, s -> t.run(vertx))).compose((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
       assertThat(t.exited).isFalse();
       return Tasks.sleep(vertx, SlowTask.TASK_TIMEOUT * 2);
@@ -186,7 +186,7 @@ class WaitForTest {
     run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 1, s -> Tasks.sleep(s, 10_000)
       // except CancelledError: await asyncio.sleep(EPSILON); raise / finally: task_done = True
       .transform(ar -> Tasks.sleep(vertx, 1).compose(v -> Future.<Void>failedFuture(ar.cause())))
-      .onComplete(ar -> taskDone.set(true)))).compose(ar -> {
+      .onComplete(ar -> taskDone.set(true)))).compose((AsyncResult<?> ar) -> {
         Throwable e = failure(ar);
         assertThat(e).isInstanceOf(DeadlineExceededException.class);
         assertThat(e.getCause()).isInstanceOf(CancelledException.class);
@@ -204,7 +204,7 @@ class WaitForTest {
     AtomicBoolean taskDone = new AtomicBoolean();
     run(vertx, tc, () -> Tasks.sleep(vertx, 1).compose(x -> settle(Tasks.waitFor(vertx, 0, s -> Tasks.sleep(s, 10_000)
       .transform(ar -> Tasks.sleep(vertx, 1).compose(v -> Future.<Void>failedFuture(ar.cause())))
-      .onComplete(ar -> taskDone.set(true))))).compose(ar -> {
+      .onComplete(ar -> taskDone.set(true))))).compose((AsyncResult<?> ar) -> {
         Throwable e = failure(ar);
         assertThat(e).isInstanceOf(DeadlineExceededException.class);
         assertThat(e.getCause()).isInstanceOf(CancelledException.class);
@@ -301,7 +301,7 @@ class WaitForTest {
   void test_zero_timeout(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       Future<String> task = Tasks.sleep(vertx, 10).map("done");
-      return settle(Tasks.waitFor(vertx, 0, s -> task)).compose(ar -> {
+      return settle(Tasks.waitFor(vertx, 0, s -> task)).compose((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(task.isComplete()).isFalse();
         return task;
@@ -330,7 +330,7 @@ class WaitForTest {
   void test_shielded_timeout(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       Future<String> task = Tasks.sleep(vertx, 100).map("done");
-      return settle(Tasks.waitFor(vertx, 10, s -> task)).compose(ar -> {
+      return settle(Tasks.waitFor(vertx, 10, s -> task)).compose((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(task.isComplete()).isFalse();
         return task;
