@@ -235,7 +235,7 @@ public class MainVerticle extends VerticleBase implements ApplicationVerticle {
     }
     if (front != null) {
       String base = "http://" + app.http().getHost() + ":" + front.actualPort();
-      sb.append(String.format("  %-16s %s  %s%n", "http front", base, HttpFrontVerticle.routes()));
+      sb.append(String.format("  %-16s %s  %s%n", "http front", base, HttpFrontVerticle.routes(app.http().getHost())));
       sb.append("try: curl -s ").append(base).append("/health");
     } else {
       sb.append("http front disabled (http.enabled=false)");
