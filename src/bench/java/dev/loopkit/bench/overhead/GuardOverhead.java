@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.LongAdder;
  * Bounded in time (the run's length) and in count ({@code maxCalls}).
  *
  * <p>Usage: {@code GuardOverhead [pairs=40] [roundMs=1000] [targets=echo,cpu] [concurrency=128]
- * [warmupPairs=4] [settleMs=300]}
+ * [warmupPairs=4] [settleMs=100]}
  */
 public final class GuardOverhead {
 
@@ -41,7 +41,7 @@ public final class GuardOverhead {
     String[] targets = (args.length > 2 ? args[2] : "echo,cpu").split(",");
     int concurrency = args.length > 3 ? Integer.parseInt(args[3]) : 128;
     int warmupPairs = args.length > 4 ? Integer.parseInt(args[4]) : 4;
-    long settleMs = args.length > 5 ? Long.parseLong(args[5]) : 300;
+    long settleMs = args.length > 5 ? Long.parseLong(args[5]) : 100;
     Vertx vertx = Vertx.vertx();
     try {
       vertx.deployVerticle(new Targets()).await(10, TimeUnit.SECONDS);

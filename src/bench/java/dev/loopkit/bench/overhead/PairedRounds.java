@@ -16,7 +16,8 @@ import java.util.Locale;
  * machine's background load favours neither variant); every round first lets the variant settle for
  * {@code settleMs} (deoptimisation after the switch, the checker's start-up, queues draining), then
  * measures {@code roundMs}: requests served (a counter in the subject) and CPU per thread
- * ({@link CpuClock}). A few unmeasured warm-up pairs come first (JIT).
+ * ({@link CpuClock}). Unmeasured warm-up pairs come first: at least {@code warmupPairs}, and more (up to
+ * 16) until the JIT compiler threads use under 2 % of a core over a pair.
  *
  * <p>Printed: one line per pair, then B / A of throughput as {@link PairedRatio} (geometric mean of the
  * per-pair ratios with its 95 % t interval on log ratios; median with its order-statistics interval), and
@@ -62,16 +63,23 @@ final class PairedRounds {
 
   /** @return how long {@link #run()} keeps the load busy, for bounding the load generator */
   static long durationMs(int pairs, int warmupPairs, long roundMs, long settleMs) {
-    return (pairs + warmupPairs) * 2L * (roundMs + settleMs);
+    return (pairs + warmupPairs + MAX_EXTRA_WARMUP) * 2L * (roundMs + settleMs);
   }
+
+  private static final int MAX_EXTRA_WARMUP = 16;
 
   /** Runs warm-up and measured pairs, printing one line per pair. */
   void run() throws Exception {
-    for (int i = 0; i < warmupPairs; i++) {
-      boolean bFirst = i % 2 == 1;
-      round(bFirst);
-      round(!bFirst);
+    // warm-up: at least warmupPairs, then on until the JIT compiler threads are quiet (under 2 % of a
+    // core over a pair), at most MAX_EXTRA_WARMUP more: a compile during a measured round takes a core
+    int warm = 0;
+    double jitMs = Double.MAX_VALUE;
+    while (warm < warmupPairs || (jitMs > 0.02 * 2 * (roundMs + settleMs) && warm < warmupPairs + MAX_EXTRA_WARMUP)) {
+      boolean bFirst = warm % 2 == 1;
+      jitMs = round(bFirst).jitMs + round(!bFirst).jitMs;
+      warm++;
     }
+    System.out.printf(Locale.ROOT, "# warm-up: %d pairs (JIT %.0f ms in the last)%n", warm, jitMs);
     System.out.printf(Locale.ROOT, "# %d pairs of %d ms rounds (each after %d ms settling), order AB BA AB …; A = %s, B = %s%n",
       pairs, roundMs, settleMs, nameA, nameB);
     System.out.printf(Locale.ROOT, "# pair order %12s %12s   B/A    µs/req loops A / B   µs/req process A / B   JIT ms  load1%n",
@@ -113,19 +121,26 @@ final class PairedRounds {
       rate.add(roundsA.get(i).perSecond, roundsB.get(i).perSecond);
     }
     System.out.printf(Locale.ROOT, "%s throughput %s / %s: %s%n", what, nameB, nameA, rate.summary());
-    cpuLine(what, "event loops", Round::loopsUs);
-    cpuLine(what, "Java threads", Round::javaUs);
+    String loops = cpuLine(what, "event loops", Round::loopsUs);
+    String java = cpuLine(what, "Java threads", Round::javaUs);
     cpuLine(what, "process (+GC, JIT; 10 ms ticks)", Round::processUs);
-    if (goal > 0) {
-      PairedRatio.Interval ci = rate.ci95();
+    // one machine-readable line for bench/overhead.sh's table
+    System.out.printf(Locale.ROOT, "RESULT|%s|%s / %s|%d|%.3f|%s|%.3f|%s|%s|%s|%s%n", what, nameB, nameA, rate.n(),
+      rate.geometricMean(), rate.ci95(), rate.median(), rate.medianCi95(), loops, java, loadAverage());
+    PairedRatio.Interval ci = rate.ci95();
+    if (ciFloor > 0) {
       System.out.printf(Locale.ROOT, "%s goal: %s / %s >= %.2f with the 95%% CI above %.2f -> geomean %.3f %s, CI %s %s%n",
         what, nameB, nameA, goal, ciFloor, rate.geometricMean(), rate.geometricMean() >= goal ? "met" : "NOT met",
         ci, ci.above(ciFloor) ? "above" : "NOT above");
+    } else if (goal > 0) {
+      System.out.printf(Locale.ROOT, "%s goal: %s / %s >= %.2f -> geomean %.3f %s (95%% CI %s)%n",
+        what, nameB, nameA, goal, rate.geometricMean(), rate.geometricMean() >= goal ? "met" : "NOT met", ci);
     }
     return rate;
   }
 
-  private void cpuLine(String what, String clock, java.util.function.ToDoubleFunction<Round> f) {
+  /** Prints one CPU line; returns "A µs [CI] → B µs [CI], B/A ratio [CI]" for the table. */
+  private String cpuLine(String what, String clock, java.util.function.ToDoubleFunction<Round> f) {
     double[] a = roundsA.stream().mapToDouble(f).toArray();
     double[] b = roundsB.stream().mapToDouble(f).toArray();
     PairedRatio ratio = new PairedRatio();
@@ -137,6 +152,10 @@ final class PairedRounds {
     System.out.printf(Locale.ROOT, "%s CPU µs/request, %s: %s %.2f %s, %s %.2f %s (means, 95%% t CI); %s / %s %.3f 95%% CI %s%n",
       what, clock, nameA, PairedRatio.mean(a), PairedRatio.meanCi95(a), nameB, PairedRatio.mean(b), PairedRatio.meanCi95(b),
       nameB, nameA, ratio.geometricMean(), ratio.ci95());
+    PairedRatio.Interval ca = PairedRatio.meanCi95(a);
+    PairedRatio.Interval cb = PairedRatio.meanCi95(b);
+    return String.format(Locale.ROOT, "%.2f ±%.2f / %.2f ±%.2f (×%.3f %s)", PairedRatio.mean(a), (ca.high() - ca.low()) / 2,
+      PairedRatio.mean(b), (cb.high() - cb.low()) / 2, ratio.geometricMean(), ratio.ci95());
   }
 
   static String loadAverage() {
