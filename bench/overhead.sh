@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The overhead method (BENCHMARKS.md, "Overhead method (paired rounds, 95 % CI)"): the blocking checker on vs
 # off over HTTP, an off/off control, and the in-process RouteGuard vs a direct request (no-op echo and
-# 50 µs of work), each in one JVM with one continuous load and the variant switched between ABBA-paired
+# ~40 µs of work), each in one JVM with one continuous load and the variant switched between ABBA-paired
 # rounds; prints every pair, then the ratios with their 95 % confidence intervals and CPU µs per request.
-#   bench/overhead.sh                    full run (~10 min: 40 pairs of 1 s rounds per measurement)
+#   bench/overhead.sh                    full run (~7 min after the build: 40 pairs of 1 s rounds per measurement, control 20)
 #   QUICK=1 bench/overhead.sh            a smoke run (6 pairs)
 #   PAIRS=60 PARTS="checker" bench/overhead.sh
 # Needs: a JDK 17, Maven, wrk (apt-get install wrk). Servers bind 127.0.0.1 only; every load is bounded in time
@@ -43,7 +43,7 @@ if want control; then
   run dev.loopkit.bench.overhead.CheckerOverhead "$CONTROL_PAIRS" "$ROUND_MS" off "$WRK_THREADS" "$WRK_CONNECTIONS"
 fi
 if want guard; then
-  echo "== 3. in-process RouteGuard (B) vs direct request (A): no-op echo, then 50 µs of work, $PAIRS pairs each"
+  echo "== 3. in-process RouteGuard (B) vs direct request (A): no-op echo, then ~40 µs of work, $PAIRS pairs each"
   run dev.loopkit.bench.overhead.GuardOverhead "$PAIRS" "$ROUND_MS" echo,cpu 128
 fi
 
