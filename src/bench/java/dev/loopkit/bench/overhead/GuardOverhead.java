@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.LongAdder;
  * The in-process {@link RouteGuard}'s cost: a direct event-bus request (A: {@code request} with a send
  * timeout, one Vert.x timer) vs the same request through {@code RouteGuard.call} under a fresh
  * {@link CancelScope} (B), by {@link PairedRounds}, for two targets: {@code echo} (replies at once — the
- * guard's cost at its worst) and {@code cpu} (about 40 µs of hashing per request: 43.5 µs of loop CPU per direct request measured).
+ * guard's cost at its worst) and {@code cpu} (about 40 µs of hashing per request; 43.5 µs of loop CPU
+ * per direct request measured).
  *
  * <p>One JVM, one target verticle, one set of callers (a closed loop of {@code concurrency} workers on two
  * caller verticles, each on its own event loop) running without pause for the whole measurement; each
