@@ -81,7 +81,8 @@ public interface FetchEngine {
 
   /**
    * @return live counts: {@code calls}, {@code inFlight}, {@code queued}, {@code connections} (open,
-   * pooled or in use), {@code hosts} (hosts with requests in flight or queued)
+   * pooled or in use), {@code hosts} (hosts with requests in flight or queued), {@code shards} and
+   * {@code shardRequests} (per shard, requests placed on it and not finished), {@code perHost}
    */
   JsonObject stats();
 

@@ -81,6 +81,11 @@ public class FetchOptions {
   public static final boolean DEFAULT_PIPELINING = false;
   /** Event loops the connections are spread over; 0: the engine's own event loop. */
   public static final int DEFAULT_EVENT_LOOPS = 0;
+  /**
+   * Engine shards, one per event loop (each with its own connections, pool and timers; the calls' requests
+   * go to the least busy shard); 0: one per event loop of the Vert.x instance.
+   */
+  public static final int DEFAULT_SHARDS = 0;
   /** Header that carries the request's remaining budget (ms) to the upstream. */
   public static final String DEFAULT_BUDGET_HEADER = Headers.TIMEOUT_MS;
   /** Whether {@link #DEFAULT_BUDGET_HEADER the budget header} is sent. */
@@ -109,6 +114,7 @@ public class FetchOptions {
   private long keepAliveTimeoutMs = DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
   private boolean pipelining = DEFAULT_PIPELINING;
   private int eventLoops = DEFAULT_EVENT_LOOPS;
+  private int shards = DEFAULT_SHARDS;
   private String budgetHeader = DEFAULT_BUDGET_HEADER;
   private boolean sendBudget = DEFAULT_SEND_BUDGET;
   private String userAgent = DEFAULT_USER_AGENT;
@@ -139,6 +145,7 @@ public class FetchOptions {
     this.keepAliveTimeoutMs = other.keepAliveTimeoutMs;
     this.pipelining = other.pipelining;
     this.eventLoops = other.eventLoops;
+    this.shards = other.shards;
     this.budgetHeader = other.budgetHeader;
     this.sendBudget = other.sendBudget;
     this.userAgent = other.userAgent;
@@ -172,6 +179,7 @@ public class FetchOptions {
     keepAliveTimeoutMs = r.longValue("keepAliveTimeoutMs", DEFAULT_KEEP_ALIVE_TIMEOUT_MS, 0, 3_600_000);
     pipelining = r.bool("pipelining", DEFAULT_PIPELINING);
     eventLoops = r.integer("eventLoops", DEFAULT_EVENT_LOOPS, 0, 64);
+    shards = r.integer("shards", DEFAULT_SHARDS, 0, 64);
     budgetHeader = r.string("budgetHeader", DEFAULT_BUDGET_HEADER);
     sendBudget = r.bool("sendBudget", DEFAULT_SEND_BUDGET);
     userAgent = r.string("userAgent", DEFAULT_USER_AGENT);
@@ -265,6 +273,7 @@ public class FetchOptions {
       .put("keepAliveTimeoutMs", keepAliveTimeoutMs)
       .put("pipelining", pipelining)
       .put("eventLoops", eventLoops)
+      .put("shards", shards)
       .put("budgetHeader", budgetHeader)
       .put("sendBudget", sendBudget)
       .put("userAgent", userAgent);
@@ -487,6 +496,19 @@ public class FetchOptions {
   /** @param eventLoops 0: connections live on the engine's event loop */
   public FetchOptions setEventLoops(int eventLoops) {
     this.eventLoops = eventLoops;
+    return this;
+  }
+
+  public int getShards() {
+    return shards;
+  }
+
+  /**
+   * @param shards engine shards, at most one per event loop (more are capped to the loops there are);
+   *   0: one per event loop; 1: everything on the engine's own loop
+   */
+  public FetchOptions setShards(int shards) {
+    this.shards = shards;
     return this;
   }
 

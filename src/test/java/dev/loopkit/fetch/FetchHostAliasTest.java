@@ -40,7 +40,8 @@ class FetchHostAliasTest {
 
   @Test
   void max_per_host_is_exact_across_spellings_and_they_share_one_pool(Vertx vertx, VertxTestContext tc) {
-    FetchEngine engine = FetchEngine.create(vertx, Fixture.allowing(up).setMaxPerHost(2));
+    // one shard: one pool (with several shards each keeps its own; FetchShardsTest)
+    FetchEngine engine = FetchEngine.create(vertx, Fixture.allowing(up).setMaxPerHost(2).setShards(1));
     List<String> urls = new ArrayList<>();
     int i = 0;
     for (int round = 0; round < 3; round++) {

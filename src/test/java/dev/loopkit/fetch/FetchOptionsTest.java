@@ -56,7 +56,7 @@ class FetchOptionsTest {
       .setDeniedHosts(List.of("10.9.0.0/16")).setMaxInFlight(100).setMaxPerHost(10).setMaxQueue(0).setMaxCalls(5)
       .setMaxRequestsPerCall(50).setDefaultConcurrency(4).setMaxBodyBytes(1000).setMaxRedirects(0).setTimeoutMs(500)
       .setRequestTimeoutMs(200).setMaxTimeoutMs(1000).setDeadlineMarginMs(0).setConnectTimeoutMs(100)
-      .setKeepAliveTimeoutMs(0).setPipelining(true).setEventLoops(2).setBudgetHeader("x-budget").setSendBudget(false)
+      .setKeepAliveTimeoutMs(0).setPipelining(true).setEventLoops(2).setShards(3).setBudgetHeader("x-budget").setSendBudget(false)
       .setUserAgent("me/1").setMaxCallBytes(4096).setProgressAddressPrefix("app.progress.");
     FetchOptions back = new FetchOptions(o.toJson());
     assertThat(back.toJson()).isEqualTo(o.toJson());
@@ -79,6 +79,7 @@ class FetchOptionsTest {
     "requestTimeoutMs; -1; requestTimeoutMs: must be an integer",
     "connectTimeoutMs; 0; connectTimeoutMs: must be an integer",
     "eventLoops; 65; eventLoops: must be an integer in [0, 64]",
+    "shards; -1; shards: must be an integer in [0, 64]",
     "pipelining; \"yes\"; pipelining: must be true or false",
     "address; \"\"; address: must not be empty",
     "budgetHeader; \"bad header\"; budgetHeader: must be an HTTP header name",

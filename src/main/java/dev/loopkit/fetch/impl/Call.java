@@ -20,13 +20,18 @@ import org.slf4j.LoggerFactory;
  * health-check's {@code DefaultCompositeProcedure} (indexed results, countdown, empty input completes at
  * once), plus what it lacks: the losers are cancelled and their connections reset.
  *
- * <p>Confined to the engine's event loop.
+ * <p>A call lives on its {@link #home} shard: every field here is read and written on that shard's context,
+ * except the ones the requests read from their own shards — {@link #finished} and what it publishes, and
+ * the byte budget ({@link #charge}, thread-safe). Requests are placed on the least busy shard and report
+ * back here; once the outcome is decided the unfinished ones are cancelled on their shards, and the reply
+ * goes out when the last of them has reported, so every result is in it.
  */
 final class Call {
 
   private static final Logger LOG = LoggerFactory.getLogger(Call.class);
 
   final FetchEngineImpl engine;
+  final Shard home;
   private final Prepared[] items;
   private final FetchMode mode;
   private final int quorum;
@@ -47,14 +52,22 @@ final class Call {
   private int okCount;
   private int failCount;
   private int winner = -1;
-  private boolean finished;
+  /** Decided: no request starts any more; one granted or started later ends at once with {@link #settleCode}. */
+  volatile boolean finished;
+  volatile FetchErrorCode settleCode = FetchErrorCode.CANCELLED;
+  volatile String settleWhy = "cancelled";
+  /** The reply waits until the requests still running have reported ({@link #active} is 0). */
+  private boolean settling;
+  private boolean delivered;
+  private Throwable failure;
   private boolean pumping;
   /** Response bytes the call's exchanges hold (headers, bodies, redirect URLs, parsed JSON estimates). */
-  private long kept;
+  private final java.util.concurrent.atomic.AtomicLong kept = new java.util.concurrent.atomic.AtomicLong();
 
-  Call(FetchEngineImpl engine, Prepared[] items, FetchMode mode, int quorum, int concurrency, long timeoutMs,
+  Call(FetchEngineImpl engine, Shard home, Prepared[] items, FetchMode mode, int quorum, int concurrency, long timeoutMs,
        CancelScope scope, Promise<FetchReply> promise, Handler<FetchResult> onResult) {
     this.engine = engine;
+    this.home = home;
     this.items = items;
     this.mode = mode;
     this.quorum = quorum;
@@ -75,7 +88,7 @@ final class Call {
       complete();
       return;
     }
-    cancelRegistration = scope.onCancel(reason -> engine.onContext(() -> onScopeCancelled(reason)));
+    cancelRegistration = scope.onCancel(reason -> home.run(() -> onScopeCancelled(reason)));
     pump();
   }
 
@@ -87,10 +100,16 @@ final class Call {
     pumping = true;
     try {
       while (!finished && active < concurrency && next < items.length) {
-        Exchange e = new Exchange(this, items[next]);
+        Shard shard = Shard.pick(engine.shards, home);
+        Exchange e = new Exchange(this, items[next], shard);
         exchanges[next++] = e;
         active++;
-        e.start();
+        shard.active.incrementAndGet();
+        if (shard == home) {
+          e.start();
+        } else {
+          shard.context.runOnContext(v -> e.start());
+        }
       }
     } finally {
       pumping = false;
@@ -99,26 +118,40 @@ final class Call {
 
   /** Takes {@code bytes} from the call's {@code maxCallBytes}; false (nothing taken) when they do not fit. */
   boolean charge(long bytes) {
-    if (bytes > roomLeft()) {
-      return false;
+    long max = engine.options.getMaxCallBytes();
+    for (;;) {
+      long k = kept.get();
+      if (bytes > max - k) {
+        return false;
+      }
+      if (kept.compareAndSet(k, k + bytes)) {
+        return true;
+      }
     }
-    kept += bytes;
-    return true;
   }
 
   void refund(long bytes) {
-    kept -= bytes;
+    kept.addAndGet(-bytes);
   }
 
   long kept() {
-    return kept;
+    return kept.get();
   }
 
   long roomLeft() {
-    return engine.options.getMaxCallBytes() - kept;
+    return engine.options.getMaxCallBytes() - kept.get();
   }
 
-  void onItemDone(Exchange e, FetchResult r) {
+  /** From an exchange's shard: its one result, handed to the call's home. */
+  void itemDone(Exchange e, FetchResult r) {
+    if (home.current()) {
+      onItemDone(e, r);
+    } else {
+      home.context.runOnContext(v -> onItemDone(e, r));
+    }
+  }
+
+  private void onItemDone(Exchange e, FetchResult r) {
     int i = e.req.index;
     results[i] = r;
     exchanges[i] = null;
@@ -132,6 +165,7 @@ final class Call {
     engine.count(r);
     report(r);
     if (finished) {
+      deliverWhenSettled();
       return;
     }
     switch (mode) {
@@ -212,14 +246,12 @@ final class Call {
 
   private void succeedWith(FetchErrorCode code, String why) {
     settleRest(code, why);
-    complete();
+    deliverWhenSettled();
   }
 
   private void complete() {
     finished = true;
-    cleanup();
-    double elapsed = (System.nanoTime() - startNanos) / 1_000_000.0;
-    promise.tryComplete(new FetchReply(mode, results, elapsed, mode == FetchMode.ANY || mode == FetchMode.RACE ? winner : -1));
+    deliverWhenSettled();
   }
 
   private void fail(FailureCode code, String message, FetchErrorCode restCode, String restWhy) {
@@ -227,25 +259,32 @@ final class Call {
   }
 
   private void fail(Throwable failure, FetchErrorCode restCode, String restWhy) {
+    this.failure = failure;
     settleRest(restCode, restWhy == null ? "cancelled" : restWhy);
-    finished = true;
+    deliverWhenSettled();
+  }
+
+  /** Replies once decided and every started request has reported. */
+  private void deliverWhenSettled() {
+    if (!finished || settling || active > 0 || delivered) {
+      return;
+    }
+    delivered = true;
     cleanup();
-    promise.tryFail(failure);
+    if (failure != null) {
+      promise.tryFail(failure);
+      return;
+    }
+    double elapsed = (System.nanoTime() - startNanos) / 1_000_000.0;
+    promise.tryComplete(new FetchReply(mode, results, elapsed, mode == FetchMode.ANY || mode == FetchMode.RACE ? winner : -1));
   }
 
   /** Ends every unfinished request with {@code code}: running ones are cancelled (reset), unstarted ones never start. */
   private void settleRest(FetchErrorCode code, String why) {
+    settleCode = code;
+    settleWhy = why;
     finished = true;
-    // Requests not holding a slot go first: cancelling a running one frees its slot, and the limiter would
-    // otherwise hand that slot to a waiter of this very call.
-    for (int pass = 0; pass < 2; pass++) {
-      for (int i = 0; i < next; i++) {
-        Exchange e = exchanges[i];
-        if (e != null && !e.done() && e.holdsSlot() == (pass == 1)) {
-          e.cancel(code, why);
-        }
-      }
-    }
+    settling = true;
     for (int i = next; i < items.length; i++) {
       if (results[i] == null) {
         FetchResult r = FetchResult.failure(i, items[i].url, code, why + " (never started)", 0, 0, 0);
@@ -257,6 +296,24 @@ final class Call {
       }
     }
     next = items.length;
+    // Requests not holding a slot go first: cancelling a running one frees its slot, and the limiter would
+    // otherwise hand that slot to a waiter of this very call (which would then end at once, seeing finished).
+    // Requests on other shards are cancelled there; they report back, and the reply waits for them.
+    for (int pass = 0; pass < 2; pass++) {
+      for (int i = 0; i < items.length; i++) {
+        Exchange e = exchanges[i];
+        if (e != null && e.shard == home && !e.done() && e.holdsSlot() == (pass == 1)) {
+          e.cancel(code, why);
+        }
+      }
+    }
+    for (int i = 0; i < items.length; i++) {
+      Exchange e = exchanges[i];
+      if (e != null && e.shard != home) {
+        e.shard.context.runOnContext(v -> e.cancel(code, why));
+      }
+    }
+    settling = false;
   }
 
   private void cleanup() {

@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  * everything: the timer, the slot (or the place in the queue) and the connection — reset, not drained,
  * when the response is not complete.
  *
- * <p>Confined to the engine's event loop.
+ * <p>Confined to its {@link #shard}'s event loop, from {@link #start} to {@link #finish}; the call hears of
+ * the result on its own shard ({@link Call#itemDone}). A slot freed on another shard is handed over with
+ * {@link #granted()}, which moves back here.
  */
 final class Exchange extends Limiter.Waiter {
 
@@ -44,6 +46,7 @@ final class Exchange extends Limiter.Waiter {
 
   private final Call call;
   private final FetchEngineImpl engine;
+  final Shard shard;
   final Prepared req;
   private final long startNanos;
   private long deadlineNanos;
@@ -60,7 +63,6 @@ final class Exchange extends Limiter.Waiter {
   /** Bytes this exchange holds against the call's {@code maxCallBytes}. */
   private long charged;
   private int stage;
-  private boolean holdsSlot;
   private boolean done;
   private long queueStart;
   private long queueNanos;
@@ -75,9 +77,10 @@ final class Exchange extends Limiter.Waiter {
   private int received;
   private int redirects;
 
-  Exchange(Call call, Prepared req) {
+  Exchange(Call call, Prepared req, Shard shard) {
     this.call = call;
     this.engine = call.engine;
+    this.shard = shard;
     this.req = req;
     this.startNanos = System.nanoTime();
   }
@@ -87,10 +90,14 @@ final class Exchange extends Limiter.Waiter {
   }
 
   boolean holdsSlot() {
-    return holdsSlot;
+    return holds;
   }
 
   void start() {
+    if (call.finished) { // decided while this was on its way to its shard
+      finish(FetchResult.failure(req.index, req.url, call.settleCode, call.settleWhy + " (never started)", 0, 0, 0));
+      return;
+    }
     long own = req.timeoutMs > 0 ? req.timeoutMs : engine.options.getRequestTimeoutMs();
     deadlineNanos = call.deadlineNanos;
     if (own > 0) {
@@ -149,7 +156,6 @@ final class Exchange extends Limiter.Waiter {
     queueStart = System.nanoTime();
     int r = engine.limiter.acquire(hostKey, this);
     if (r == Limiter.GRANTED) {
-      holdsSlot = true;
       connect();
     } else if (r == Limiter.REJECTED) {
       finishFailure(FetchErrorCode.OVERLOADED, "no slot for " + hostKey + " and the wait queue is full (maxQueue "
@@ -159,9 +165,19 @@ final class Exchange extends Limiter.Waiter {
 
   @Override
   void granted() {
-    holdsSlot = true;
+    shard.run(this::onGranted);
+  }
+
+  private void onGranted() {
+    if (done) {
+      return; // finished meanwhile: finish() gave the slot back
+    }
     queueNanos += System.nanoTime() - queueStart;
     queueStart = 0;
+    if (call.finished) {
+      finishFailure(call.settleCode, call.settleWhy + " (while " + STAGES[QUEUE] + detail() + ")");
+      return;
+    }
     connect();
   }
 
@@ -186,7 +202,7 @@ final class Exchange extends Limiter.Waiter {
     // No RequestOptions.connectTimeout: this exchange's own timer bounds the wait, and on 5.0.7 the pool's
     // per-waiter timer races with a completion on another event loop (PoolOptions.eventLoopSize > 0) and then
     // logs "Promise already completed". The limiter keeps the pool from queueing anyway.
-    engine.client.request(ro).onComplete(this::onRequest);
+    shard.client.request(ro).onComplete(this::onRequest);
   }
 
   private void onRequest(AsyncResult<HttpClientRequest> ar) {
@@ -486,13 +502,11 @@ final class Exchange extends Limiter.Waiter {
       timerId = -1;
     }
     releaseRequest();
-    if (waiting) {
-      engine.limiter.cancel(this);
-    }
-    releaseSlot();
+    engine.limiter.quit(this);
     body = null;
     response = null;
-    call.onItemDone(this, result);
+    shard.active.decrementAndGet();
+    call.itemDone(this, result);
   }
 
   private void releaseRequest() {
@@ -507,8 +521,7 @@ final class Exchange extends Limiter.Waiter {
   }
 
   private void releaseSlot() {
-    if (holdsSlot) {
-      holdsSlot = false;
+    if (holds) {
       engine.limiter.release(this);
     }
   }

@@ -50,7 +50,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * followed here so every hop goes through the host policy, and there is no per-request codec or
  * interceptor machinery to pay for.
  *
- * <p>All state is confined to the event loop of the context the engine was created on.
+ * <p>Sharded: one {@link Shard} per event loop ({@code shards}), each with its own client, so a request's
+ * socket I/O, timer and bookkeeping stay on one loop. A call lives on the shard it arrived on (the engine's
+ * own context for the {@link dev.loopkit.fetch.FetchVerticle}); its requests are placed on the least busy
+ * shard. Shared across shards, and thread-safe: the {@link Limiter} (exact global and per-host limits,
+ * lock-free while nobody waits), the set of calls, the counters.
  */
 public final class FetchEngineImpl implements FetchEngine {
 
@@ -60,20 +64,21 @@ public final class FetchEngineImpl implements FetchEngine {
   public static final String LIVE_CALLS = "fetchCalls";
 
   final Vertx vertx;
-  final Context context;
   final FetchOptions options;
   final HostRules rules;
   final Limiter limiter;
-  final HttpClientAgent client;
+  final Shard[] shards;
   final LiveResources live;
   final String budgetHeader;
   /** Headers of requests that set none (shared: Vert.x copies request headers). */
   final io.vertx.core.MultiMap defaultHeaders;
   private final AtomicInteger connections = new AtomicInteger();
-  private final Set<Call> calls = new LinkedHashSet<>();
+  private final Set<Call> calls = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final AtomicInteger callCount = new AtomicInteger();
+  private final AtomicInteger nextHome = new AtomicInteger();
   private final Counter[] itemCounters;
   private final Counter okCounter;
-  private boolean closed;
+  private volatile boolean closed;
 
   public FetchEngineImpl(Vertx vertx, FetchOptions options) {
     this.vertx = vertx;
@@ -84,34 +89,13 @@ public final class FetchEngineImpl implements FetchEngine {
     this.budgetHeader = this.options.getBudgetHeader();
     this.defaultHeaders = io.vertx.core.http.HttpHeaders.headers().add(io.vertx.core.http.HttpHeaders.USER_AGENT, this.options.getUserAgent());
     Context current = Vertx.currentContext();
-    this.context = current != null && current.isEventLoopContext() ? current : vertx.getOrCreateContext();
-    long keepAliveMs = this.options.getKeepAliveTimeoutMs();
-    HttpClientOptions http = new HttpClientOptions()
-      .setProtocolVersion(HttpVersion.HTTP_1_1)
-      .setKeepAlive(keepAliveMs > 0)
-      .setKeepAliveTimeout((int) Math.max(1, (keepAliveMs + 999) / 1000))
-      .setConnectTimeout(this.options.getConnectTimeoutMs())
-      .setPipelining(this.options.isPipelining())
-      .setMaxHeaderSize(Internals.MAX_HEAD_BYTES)
-      .setMaxInitialLineLength(Internals.MAX_STATUS_LINE)
-      .setTcpNoDelay(true);
-    PoolOptions pool = new PoolOptions()
-      .setHttp1MaxSize(this.options.getMaxPerHost())
-      .setMaxWaitQueueSize(-1)
-      .setEventLoopSize(this.options.getEventLoops());
-    this.client = vertx.httpClientBuilder()
-      .with(http)
-      .with(pool)
-      .withConnectHandler(conn -> {
-        connections.incrementAndGet();
-        conn.closeHandler(v -> connections.decrementAndGet());
-        // Without a handler Vert.x logs every connection failure at ERROR: an upstream's reset, garbage or
-        // oversized head, and each of the engine's own resets. The request on the wire gets the failure
-        // (and reports it as its result); the connection itself has nothing to add beyond DEBUG.
-        conn.exceptionHandler(FetchEngineImpl::connectionFailed);
-        Internals.guard(conn);
-      })
-      .build();
+    Context primary = current != null && current.isEventLoopContext() ? current : vertx.getOrCreateContext();
+    List<Context> contexts = this.options.getShards() == 1 ? List.of(primary)
+      : Internals.shardContexts(vertx, primary, this.options.getShards());
+    this.shards = new Shard[contexts.size()];
+    for (int i = 0; i < shards.length; i++) {
+      shards[i] = new Shard(i, contexts.get(i), buildClient());
+    }
     MeterRegistry registry = Meters.registry(vertx);
     FetchErrorCode[] codes = FetchErrorCode.values();
     itemCounters = new Counter[codes.length];
@@ -125,12 +109,54 @@ public final class FetchEngineImpl implements FetchEngine {
     }
   }
 
+  private HttpClientAgent buildClient() {
+    long keepAliveMs = options.getKeepAliveTimeoutMs();
+    HttpClientOptions http = new HttpClientOptions()
+      .setProtocolVersion(HttpVersion.HTTP_1_1)
+      .setKeepAlive(keepAliveMs > 0)
+      .setKeepAliveTimeout((int) Math.max(1, (keepAliveMs + 999) / 1000))
+      .setConnectTimeout(options.getConnectTimeoutMs())
+      .setPipelining(options.isPipelining())
+      .setMaxHeaderSize(Internals.MAX_HEAD_BYTES)
+      .setMaxInitialLineLength(Internals.MAX_STATUS_LINE)
+      .setTcpNoDelay(true);
+    PoolOptions pool = new PoolOptions()
+      .setHttp1MaxSize(options.getMaxPerHost())
+      .setMaxWaitQueueSize(-1)
+      .setEventLoopSize(options.getEventLoops());
+    return vertx.httpClientBuilder()
+      .with(http)
+      .with(pool)
+      .withConnectHandler(conn -> {
+        connections.incrementAndGet();
+        conn.closeHandler(v -> connections.decrementAndGet());
+        // Without a handler Vert.x logs every connection failure at ERROR: an upstream's reset, garbage or
+        // oversized head, and each of the engine's own resets. The request on the wire gets the failure
+        // (and reports it as its result); the connection itself has nothing to add beyond DEBUG.
+        conn.exceptionHandler(FetchEngineImpl::connectionFailed);
+        Internals.guard(conn);
+      })
+      .build();
+  }
+
+  /** The shard a new call lives on: the caller's own when it runs on one, else the next in turn. */
+  private Shard home() {
+    Context current = Vertx.currentContext();
+    for (Shard s : shards) {
+      if (s.context == current) {
+        return s;
+      }
+    }
+    return shards[Math.floorMod(nextHome.getAndIncrement(), shards.length)];
+  }
+
   @Override
   public Future<FetchReply> fetch(FetchRequest request, CancelScope scope, Handler<FetchResult> onResult) {
     Promise<FetchReply> promise = Promise.promise();
-    onContext(() -> {
+    Shard home = home();
+    home.run(() -> {
       try {
-        start(request, scope, onResult, promise);
+        start(home, request, scope, onResult, promise);
       } catch (RuntimeException e) {
         promise.tryFail(e instanceof ReplyException ? e : FailureCode.INTERNAL.exception("fetch engine failed to start a call: " + e));
       }
@@ -138,7 +164,7 @@ public final class FetchEngineImpl implements FetchEngine {
     return promise.future();
   }
 
-  private void start(FetchRequest request, CancelScope parent, Handler<FetchResult> onResult, Promise<FetchReply> promise) {
+  private void start(Shard home, FetchRequest request, CancelScope parent, Handler<FetchResult> onResult, Promise<FetchReply> promise) {
     if (closed) {
       promise.fail(FailureCode.UNAVAILABLE.exception("fetch engine is closed"));
       return;
@@ -163,12 +189,14 @@ public final class FetchEngineImpl implements FetchEngine {
       promise.fail(e);
       return;
     }
-    if (calls.size() >= options.getMaxCalls()) {
+    if (callCount.incrementAndGet() > options.getMaxCalls()) {
+      callCount.decrementAndGet();
       promise.fail(FailureCode.UNAVAILABLE.exception("overloaded: maxCalls (" + options.getMaxCalls()
         + ") calls already in progress; retry later"));
       return;
     }
     if (items.length > 0 && limiter.queueFull()) {
+      callCount.decrementAndGet();
       promise.fail(FailureCode.UNAVAILABLE.exception("overloaded: " + limiter.inFlight() + " requests in flight and "
         + limiter.queued() + " waiting (maxQueue " + options.getMaxQueue() + "); retry later"));
       return;
@@ -177,7 +205,7 @@ public final class FetchEngineImpl implements FetchEngine {
     Deadline deadline = Deadline.in(timeoutMs);
     CancelScope scope = parent == null ? CancelScope.withDeadline(vertx, deadline) : parent.child(deadline);
     int concurrency = request.concurrency() > 0 ? request.concurrency() : options.getDefaultConcurrency();
-    Call call = new Call(this, items, request.mode(), request.mode() == FetchMode.QUORUM ? request.quorum() : 0,
+    Call call = new Call(this, home, items, request.mode(), request.mode() == FetchMode.QUORUM ? request.quorum() : 0,
       concurrency, timeoutMs, scope, promise, onResult);
     calls.add(call);
     live.increment(LIVE_CALLS);
@@ -186,6 +214,7 @@ public final class FetchEngineImpl implements FetchEngine {
 
   void callDone(Call call) {
     if (calls.remove(call)) {
+      callCount.decrementAndGet();
       live.decrement(LIVE_CALLS);
     }
     call.scope.close();
@@ -209,15 +238,6 @@ public final class FetchEngineImpl implements FetchEngine {
     }
   }
 
-  /** Runs {@code task} on the engine's event loop: now when already there, else on its next turn. */
-  void onContext(Runnable task) {
-    if (Vertx.currentContext() == context) {
-      task.run();
-    } else {
-      context.runOnContext(v -> task.run());
-    }
-  }
-
   @Override
   public FetchOptions options() {
     return new FetchOptions(options);
@@ -227,6 +247,8 @@ public final class FetchEngineImpl implements FetchEngine {
   public JsonObject stats() {
     return new JsonObject()
       .put("calls", calls.size())
+      .put("shards", shards.length)
+      .put("shardRequests", shardRequests())
       .put("inFlight", limiter.inFlight())
       .put("queued", limiter.queued())
       .put("hosts", limiter.hosts())
@@ -234,10 +256,18 @@ public final class FetchEngineImpl implements FetchEngine {
       .put("perHost", limiter.perHost(MAX_HOSTS_IN_STATS));
   }
 
+  private io.vertx.core.json.JsonArray shardRequests() {
+    io.vertx.core.json.JsonArray a = new io.vertx.core.json.JsonArray();
+    for (Shard s : shards) {
+      a.add(s.active.get());
+    }
+    return a;
+  }
+
   /** @return {@link #stats()}, read on the engine's own context (from any thread) */
   public Future<JsonObject> statsOnContext() {
     Promise<JsonObject> p = Promise.promise();
-    onContext(() -> p.complete(stats()));
+    shards[0].run(() -> p.complete(stats()));
     return p.future();
   }
 
@@ -248,7 +278,7 @@ public final class FetchEngineImpl implements FetchEngine {
 
   /**
    * @return the engines of {@code vertx} not closed yet (for the loop console); read each one's
-   * {@link #stats()} on its own context ({@link #onContext(Runnable)})
+   * {@link #stats()} (thread-safe) or {@link #statsOnContext()}
    */
   public static List<FetchEngineImpl> open(Vertx vertx) {
     synchronized (OPEN) {
@@ -264,23 +294,30 @@ public final class FetchEngineImpl implements FetchEngine {
 
   @Override
   public Future<Void> close() {
-    Promise<Void> done = Promise.promise();
-    onContext(() -> {
-      if (!closed) {
-        closed = true;
-        synchronized (OPEN) {
-          Set<FetchEngineImpl> open = OPEN.get(vertx);
-          if (open != null) {
-            open.remove(this);
-          }
-        }
-        List<Call> running = new ArrayList<>(calls);
-        for (Call c : running) {
-          c.abort("fetch engine closed");
+    if (!closed) {
+      closed = true;
+      synchronized (OPEN) {
+        Set<FetchEngineImpl> open = OPEN.get(vertx);
+        if (open != null) {
+          open.remove(this);
         }
       }
-      client.close().onComplete(done);
+    }
+    List<Future<Void>> aborted = new ArrayList<>();
+    for (Call c : new ArrayList<>(calls)) {
+      Promise<Void> p = Promise.promise();
+      c.home.run(() -> {
+        c.abort("fetch engine closed");
+        p.complete();
+      });
+      aborted.add(p.future());
+    }
+    return Future.join(aborted).transform(v -> {
+      List<Future<Void>> closing = new ArrayList<>();
+      for (Shard s : shards) {
+        closing.add(s.client.close());
+      }
+      return Future.join(closing).<Void>mapEmpty();
     });
-    return done.future();
   }
 }

@@ -24,7 +24,8 @@ import java.net.InetAddress;
 import java.util.ArrayDeque;
 
 /**
- * The one place where the fetch engine reaches below Vert.x's public API (5.0.7): the name resolver, and a
+ * The one place where the fetch engine reaches below Vert.x's public API (5.0.7): the name resolver, the
+ * event loops its shards run on ({@link #shardContexts}), and a
  * Netty handler installed on every client connection between the HTTP codec and Vert.x's connection handler,
  * the {@link Guard}.
  *
@@ -51,6 +52,29 @@ final class Internals {
   private static final String NAME = "loopkit-response-guard";
 
   private Internals() {
+  }
+
+  /**
+   * Event-loop contexts for the engine's shards: {@code primary} first (it must be an event-loop context),
+   * then one new context on each other event loop of {@code vertx}, up to {@code count} in all ({@code 0}:
+   * every loop). Public API only reaches a loop through {@code getOrCreateContext} from a non-Vert.x
+   * thread (round-robin, no way to ask for a given loop); {@code VertxInternal.contextBuilder()} names it.
+   */
+  static java.util.List<io.vertx.core.Context> shardContexts(Vertx vertx, io.vertx.core.Context primary, int count) {
+    VertxInternal vi = (VertxInternal) vertx;
+    io.netty.channel.EventLoop own = ((io.vertx.core.internal.ContextInternal) primary).nettyEventLoop();
+    java.util.List<io.vertx.core.Context> out = new java.util.ArrayList<>();
+    out.add(primary);
+    for (io.netty.util.concurrent.EventExecutor e : vi.eventLoopGroup()) {
+      if (count > 0 && out.size() >= count) {
+        break;
+      }
+      if (e != own && e instanceof io.netty.channel.EventLoop) {
+        out.add(vi.contextBuilder().withThreadingModel(io.vertx.core.ThreadingModel.EVENT_LOOP)
+          .withEventLoop((io.netty.channel.EventLoop) e).build());
+      }
+    }
+    return out;
   }
 
   /** Resolves {@code host} with Vert.x's resolver (hosts file, then DNS). */
