@@ -38,15 +38,16 @@ import java.util.concurrent.TimeUnit;
  *   {@code engine} (the engine's Java API, no bus); the peer name is {@code loopkit} or
  *   {@code loopkit-engine};</li>
  *   <li>{@code -DeventLoops=N}: Vert.x event loops (default: Vert.x's own, 2 × cores); {@code -DpoolLoops=N}:
- *   the engine's {@code eventLoops} option (default: all the event loops, so that most connections' socket
- *   I/O runs off the engine's loop; measured interleaved on 2 cores, 2 loops gave 6.8–8.0 k rps where 3 gave
- *   8.3–8.9 k and 4 gave 7.7–10.6 k at N=20000 C=256); {@code -Dpipelining=true};
+ *   the engine's {@code eventLoops} option and {@code -Dshards=N} its {@code shards} (default: the product's
+ *   defaults, 0 and 0: one shard per event loop, each shard's connections on its own loop); {@code -Dpipelining=true};
  *   {@code -Dnative=true}: Netty's epoll transport (needs netty-transport-native-epoll on the class path).</li>
  * </ul>
  * The line ends with {@code cpu_ms=}: the process's CPU time (all threads, JIT compiler included) during the
  * measured call — steadier than wall time on a shared machine when comparing JVM flags. {@code -DthreadCpu=true}
  * also prints each thread's CPU time (whole process life) to stderr.
- * The limits are raised to fit the run: maxInFlight/maxPerHost = C, maxRequestsPerCall = max(N, WARMUP).
+ * The limits are raised to fit the run: maxInFlight/maxPerHost = C, maxRequestsPerCall = max(N, WARMUP),
+ * maxCallBytes = 8 KiB per request (a 20 000-request call keeps ~2 KiB per result: the default 32 MiB
+ * would fail the last ~3 600 with PAYLOAD_TOO_LARGE; failures are counted by code on stderr).
  */
 public final class FetchPeer {
 
@@ -90,11 +91,13 @@ public final class FetchPeer {
       .setMaxPerHost(c)
       .setMaxQueue(Math.max(c, FetchOptions.DEFAULT_MAX_QUEUE))
       .setMaxRequestsPerCall(Math.max(Math.max(n, warmup), FetchOptions.DEFAULT_MAX_REQUESTS_PER_CALL))
+      .setMaxCallBytes(Math.max(FetchOptions.DEFAULT_MAX_CALL_BYTES, 8192L * Math.max(n, warmup)))
       .setMaxTimeoutMs(600_000)
       .setTimeoutMs(600_000)
       .setRequestTimeoutMs(timeoutMs)
       .setConnectTimeoutMs((int) Math.min(Integer.MAX_VALUE, timeoutMs))
-      .setEventLoops(Integer.getInteger("poolLoops", loops))
+      .setEventLoops(Integer.getInteger("poolLoops", FetchOptions.DEFAULT_EVENT_LOOPS))
+      .setShards(Integer.getInteger("shards", FetchOptions.DEFAULT_SHARDS))
       .setPipelining(Boolean.getBoolean("pipelining"));
 
     Runner runner;
@@ -107,6 +110,9 @@ public final class FetchPeer {
         for (int i = 0; i < out.length; i++) {
           FetchResult r = rs.get(i);
           out[i] = r.ok() && r.status() == 200 ? Math.round(r.elapsedMs() * 1000) : -1;
+          if (out[i] < 0) {
+            failure(r.error() + " " + r.message());
+          }
         }
         return out;
       };
@@ -121,6 +127,10 @@ public final class FetchPeer {
         for (int i = 0; i < out.length; i++) {
           JsonObject r = rs.getJsonObject(i);
           out[i] = r.getBoolean("ok") && r.getInteger("status", 0) == 200 ? Math.round(r.getDouble("elapsedMs") * 1000) : -1;
+          if (out[i] < 0) {
+            JsonObject e = r.getJsonObject("error");
+            failure(e == null ? "status " + r.getInteger("status") : e.getString("code") + " " + e.getString("message"));
+          }
         }
         return out;
       };
@@ -150,6 +160,7 @@ public final class FetchPeer {
         }
       }
     }
+    FAILURES.forEach((what, count) -> System.err.println("failed " + count + " × " + what));
     long[] okLat = Arrays.stream(latUs).filter(v -> v >= 0).sorted().toArray();
     int ok = okLat.length;
     String name = path.equals("engine") ? "loopkit-engine" : "loopkit";
@@ -158,6 +169,13 @@ public final class FetchPeer {
     }
     return String.format(Locale.ROOT, "peer=%s n=%d ok=%d failed=%d wall_ms=%.0f rps=%.0f p50_ms=%.2f p99_ms=%.2f cpu_ms=%.0f",
       name, n, ok, n - ok, wallMs, ok / (wallMs / 1000.0), pct(okLat, 50), pct(okLat, 99), cpuMs);
+  }
+
+  private static final java.util.Map<String, Integer> FAILURES = new java.util.TreeMap<>();
+
+  /** Counts a failed request by its code and message (digits masked), printed to stderr at the end. */
+  private static void failure(String what) {
+    FAILURES.merge(what.replaceAll("[0-9]+", "#"), 1, Integer::sum);
   }
 
   private interface Runner {

@@ -41,7 +41,7 @@ public final class HopBench {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     FetchOptions options = new FetchOptions()
       .setAllowedHosts(List.of("127.0.0.1:" + probe.getPort()))
-      .setMaxInFlight(Math.max(c, 512)).setMaxPerHost(c).setMaxRequestsPerCall(Math.max(n, 10_000))
+      .setMaxInFlight(Math.max(c, 512)).setMaxPerHost(c).setMaxRequestsPerCall(Math.max(n, 10_000)).setMaxCallBytes(8192L * Math.max(n, 10_000))
       .setMaxTimeoutMs(600_000).setTimeoutMs(600_000).setRequestTimeoutMs(5_000).setEventLoops(2);
     FetchVerticle verticle = new FetchVerticle(options);
     vertx.deployVerticle(verticle).await(30, TimeUnit.SECONDS);
