@@ -103,7 +103,8 @@ class FetchLimitsTest {
 
   @Test
   void a_full_queue_refuses_at_once_with_overloaded(Vertx vertx, VertxTestContext tc) {
-    FetchEngine engine = FetchEngine.create(vertx, both().setMaxPerHost(1).setMaxInFlight(1).setMaxQueue(2));
+    // one shard: the five reach the limiter in input order, so 3 and 4 are the refused ones
+    FetchEngine engine = FetchEngine.create(vertx, both().setMaxPerHost(1).setMaxInFlight(1).setMaxQueue(2).setShards(1));
     engine.fetch(FetchRequest.of(delayed(up, 5, 80)).concurrency(5)).map(reply -> {
       JsonArray rs = reply.toJson().getJsonArray("results");
       assertOk(rs.getJsonObject(0), 200);
@@ -113,6 +114,18 @@ class FetchLimitsTest {
       assertItem(rs.getJsonObject(4), FetchErrorCode.OVERLOADED);
       assertThat(rs.getJsonObject(3).getDouble("elapsedMs")).as("refused at once, not after waiting").isLessThan(50.0);
       assertThat(rs.getJsonObject(2).getDouble("queueMs")).as("waited for two requests before it").isGreaterThan(120.0);
+      assertThat(up.maxActiveRequests()).isEqualTo(1);
+      return reply;
+    }).compose(r -> clean(vertx, engine)).onComplete(tc.succeedingThenComplete());
+  }
+
+  @Test
+  void a_full_queue_refuses_exactly_the_excess_across_shards(Vertx vertx, VertxTestContext tc) {
+    FetchEngine engine = FetchEngine.create(vertx, both().setMaxPerHost(1).setMaxInFlight(1).setMaxQueue(2));
+    engine.fetch(FetchRequest.of(delayed(up, 5, 80)).concurrency(5)).map((FetchReply reply) -> {
+      long refused = reply.results().stream().filter((FetchResult r) -> r.error() == FetchErrorCode.OVERLOADED).count();
+      assertThat(reply.succeeded()).as("one on the wire, two waiting").isEqualTo(3);
+      assertThat(refused).as("the rest refused at once").isEqualTo(2);
       assertThat(up.maxActiveRequests()).isEqualTo(1);
       return reply;
     }).compose(r -> clean(vertx, engine)).onComplete(tc.succeedingThenComplete());

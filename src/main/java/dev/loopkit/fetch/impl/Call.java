@@ -20,11 +20,15 @@ import org.slf4j.LoggerFactory;
  * health-check's {@code DefaultCompositeProcedure} (indexed results, countdown, empty input completes at
  * once), plus what it lacks: the losers are cancelled and their connections reset.
  *
- * <p>A call lives on its {@link #home} shard: every field here is read and written on that shard's context,
- * except the ones the requests read from their own shards — {@link #finished} and what it publishes, and
- * the byte budget ({@link #charge}, thread-safe). Requests are placed on the least busy shard and report
- * back here; once the outcome is decided the unfinished ones are cancelled on their shards, and the reply
- * goes out when the last of them has reported, so every result is in it.
+ * <p>A call lives on its {@link #home} shard, where its results are collected and its outcome decided. Its
+ * requests run on any shard: the call starts the first ones (each on the least busy shard), then a shard
+ * whose request finished starts the call's next one itself, on its own loop (the claim is two atomics:
+ * {@link #running} under {@code concurrency}, {@link #claimed} for the index). Results go home through one
+ * queue, drained by one task however many arrive meanwhile. So a big call spreads over every loop with no
+ * thread hop per request but the batched report. Thread-safe parts: the claim counters, the report queue,
+ * {@link #finished} with what it publishes, the byte budget ({@link #charge}); the rest is home's. Once the
+ * outcome is decided the unfinished requests are cancelled on their shards, and the reply goes out when the
+ * last of them has reported, so every result is in it.
  */
 final class Call {
 
@@ -41,13 +45,23 @@ final class Call {
   final boolean hasDeadline;
   final long deadlineNanos;
   private final long startNanos;
-  private final Exchange[] exchanges;
   private final FetchResult[] results;
   private final Promise<FetchReply> promise;
   private final Handler<FetchResult> onResult;
   private Registration cancelRegistration = Registration.NONE;
-  private int next;
-  private int active;
+  /** The next item to start (claimed by whichever shard starts it); past the end once decided. */
+  private final java.util.concurrent.atomic.AtomicInteger claimed = new java.util.concurrent.atomic.AtomicInteger();
+  /** Requests started and not finished: at most {@code concurrency}. */
+  private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+  /** The requests' exchanges, by item, set by the shard that starts one and cleared at home when it reports. */
+  private final java.util.concurrent.atomic.AtomicReferenceArray<Exchange> started;
+  private final java.util.concurrent.ConcurrentLinkedQueue<Exchange> reports = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean drainScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+  /** Per shard (by index; each touched by its own loop only): a pump is running there, do not nest one. */
+  private final boolean[] pumping;
+  /** Exchanges that have reported, and how many will (all items, or those claimed before the decision). */
+  private int reported;
+  private int expected;
   private int completed;
   private int okCount;
   private int failCount;
@@ -56,11 +70,10 @@ final class Call {
   volatile boolean finished;
   volatile FetchErrorCode settleCode = FetchErrorCode.CANCELLED;
   volatile String settleWhy = "cancelled";
-  /** The reply waits until the requests still running have reported ({@link #active} is 0). */
+  /** The reply waits until every started request has reported ({@link #expected}). */
   private boolean settling;
   private boolean delivered;
   private Throwable failure;
-  private boolean pumping;
   /** Response bytes the call's exchanges hold (headers, bodies, redirect URLs, parsed JSON estimates). */
   private final java.util.concurrent.atomic.AtomicLong kept = new java.util.concurrent.atomic.AtomicLong();
 
@@ -77,7 +90,9 @@ final class Call {
     this.hasDeadline = !scope.deadline().isNone();
     this.deadlineNanos = scope.deadline().nanoTime();
     this.startNanos = System.nanoTime();
-    this.exchanges = new Exchange[items.length];
+    this.started = new java.util.concurrent.atomic.AtomicReferenceArray<>(items.length);
+    this.pumping = new boolean[engine.shards.length];
+    this.expected = items.length;
     this.results = new FetchResult[items.length];
     this.promise = promise;
     this.onResult = onResult;
@@ -89,30 +104,46 @@ final class Call {
       return;
     }
     cancelRegistration = scope.onCancel(reason -> home.run(() -> onScopeCancelled(reason)));
-    pump();
+    pump(home);
   }
 
-  /** Starts requests while the call's concurrency allows. */
-  private void pump() {
-    if (pumping) {
-      return;
+  /**
+   * Starts requests while the call's concurrency allows, from {@code here}'s loop: at the call's start from
+   * home (placing each on the least busy shard), then from the shard of each request that finishes (placing
+   * the next one there, unless that shard is busier than another by more than one).
+   */
+  private void pump(Shard here) {
+    if (pumping[here.index]) {
+      return; // a request that finished at once inside e.start(): the running loop below goes on
     }
-    pumping = true;
+    pumping[here.index] = true;
     try {
-      while (!finished && active < concurrency && next < items.length) {
-        Shard shard = Shard.pick(engine.shards, home);
-        Exchange e = new Exchange(this, items[next], shard);
-        exchanges[next++] = e;
-        active++;
+      while (!finished) {
+        int r = running.get();
+        if (r >= concurrency) {
+          return;
+        }
+        if (!running.compareAndSet(r, r + 1)) {
+          continue;
+        }
+        int i = claimed.getAndIncrement();
+        if (i >= items.length) {
+          running.decrementAndGet();
+          return;
+        }
+        // claimed: it starts (and reports "never started" if the call was decided meanwhile)
+        Shard shard = here == home && i < concurrency ? Shard.pick(engine.shards, home) : Shard.near(engine.shards, here);
+        Exchange e = new Exchange(this, items[i], shard);
+        started.set(i, e);
         shard.active.incrementAndGet();
-        if (shard == home) {
+        if (shard == here) {
           e.start();
         } else {
           shard.context.runOnContext(v -> e.start());
         }
       }
     } finally {
-      pumping = false;
+      pumping[here.index] = false;
     }
   }
 
@@ -142,20 +173,36 @@ final class Call {
     return engine.options.getMaxCallBytes() - kept.get();
   }
 
-  /** From an exchange's shard: its one result, handed to the call's home. */
-  void itemDone(Exchange e, FetchResult r) {
-    if (home.current()) {
-      onItemDone(e, r);
-    } else {
-      home.context.runOnContext(v -> onItemDone(e, r));
+  /**
+   * From an exchange's shard, once: its result goes home (queued; one drain task for all that arrive before
+   * it runs), and this shard starts the call's next request.
+   */
+  void itemDone(Exchange e) {
+    reports.add(e);
+    if (drainScheduled.compareAndSet(false, true)) {
+      if (home.current()) {
+        drain();
+      } else {
+        home.context.runOnContext(v -> drain());
+      }
+    }
+    running.decrementAndGet();
+    pump(e.shard);
+  }
+
+  private void drain() {
+    drainScheduled.set(false);
+    Exchange e;
+    while ((e = reports.poll()) != null) {
+      onItemDone(e, e.result);
     }
   }
 
   private void onItemDone(Exchange e, FetchResult r) {
     int i = e.req.index;
     results[i] = r;
-    exchanges[i] = null;
-    active--;
+    started.set(i, null);
+    reported++;
     completed++;
     if (r.ok()) {
       okCount++;
@@ -208,9 +255,7 @@ final class Call {
     }
     if (completed == items.length) {
       complete();
-      return;
     }
-    pump();
   }
 
   private void onScopeCancelled(CancelledException reason) {
@@ -266,7 +311,7 @@ final class Call {
 
   /** Replies once decided and every started request has reported. */
   private void deliverWhenSettled() {
-    if (!finished || settling || active > 0 || delivered) {
+    if (!finished || settling || reported < expected || delivered) {
       return;
     }
     delivered = true;
@@ -285,7 +330,9 @@ final class Call {
     settleWhy = why;
     finished = true;
     settling = true;
-    for (int i = next; i < items.length; i++) {
+    int claimedBefore = Math.min(claimed.getAndSet(Integer.MAX_VALUE / 2), items.length);
+    expected = claimedBefore;
+    for (int i = claimedBefore; i < items.length; i++) {
       if (results[i] == null) {
         FetchResult r = FetchResult.failure(i, items[i].url, code, why + " (never started)", 0, 0, 0);
         results[i] = r;
@@ -295,21 +342,21 @@ final class Call {
         report(r);
       }
     }
-    next = items.length;
     // Requests not holding a slot go first: cancelling a running one frees its slot, and the limiter would
     // otherwise hand that slot to a waiter of this very call (which would then end at once, seeing finished).
-    // Requests on other shards are cancelled there; they report back, and the reply waits for them.
+    // Requests on other shards are cancelled there; they report back, and the reply waits for them. A request
+    // claimed but not yet started sees finished when it starts, and reports "never started" itself.
     for (int pass = 0; pass < 2; pass++) {
-      for (int i = 0; i < items.length; i++) {
-        Exchange e = exchanges[i];
-        if (e != null && e.shard == home && !e.done() && e.holdsSlot() == (pass == 1)) {
+      for (int i = 0; i < claimedBefore; i++) {
+        Exchange e = started.get(i);
+        if (e != null && e.shard == home && home.current() && !e.done() && e.holdsSlot() == (pass == 1)) {
           e.cancel(code, why);
         }
       }
     }
-    for (int i = 0; i < items.length; i++) {
-      Exchange e = exchanges[i];
-      if (e != null && e.shard != home) {
+    for (int i = 0; i < claimedBefore; i++) {
+      Exchange e = started.get(i);
+      if (e != null && (e.shard != home || !home.current())) {
         e.shard.context.runOnContext(v -> e.cancel(code, why));
       }
     }

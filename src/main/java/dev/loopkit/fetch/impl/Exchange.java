@@ -64,6 +64,8 @@ final class Exchange extends Limiter.Waiter {
   private long charged;
   private int stage;
   private boolean done;
+  /** Set once, by {@link #finish}; read at the call's home after the report queue hands it over. */
+  FetchResult result;
   private long queueStart;
   private long queueNanos;
   private long connectStart;
@@ -505,8 +507,9 @@ final class Exchange extends Limiter.Waiter {
     engine.limiter.quit(this);
     body = null;
     response = null;
+    this.result = result;
     shard.active.decrementAndGet();
-    call.itemDone(this, result);
+    call.itemDone(this);
   }
 
   private void releaseRequest() {

@@ -9,8 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One event loop's part of an engine: its own HTTP client (pool, connections and their socket I/O on this
  * loop), and the requests placed on it, which run here from the slot to the body's last byte. Calls live on
- * the shard they arrived on; a call's requests go to the least busy shard, preferring the call's own, so a
- * lone request never changes thread and a big call spreads over every loop.
+ * the shard they arrived on; a call's first requests go to the least busy shard, preferring the call's own,
+ * so a lone request never changes thread and a big call spreads over every loop; a shard whose request
+ * finished starts the call's next one itself ({@link #near}).
  *
  * <p>Only {@link #active} is read by other threads.
  */
@@ -40,6 +41,21 @@ final class Shard {
     } else {
       context.runOnContext(v -> task.run());
     }
+  }
+
+  /** @return {@code here}, unless another shard has at least two requests fewer: then the least busy */
+  static Shard near(Shard[] shards, Shard here) {
+    int mine = here.active.get();
+    Shard best = here;
+    int least = mine - 1;
+    for (Shard s : shards) {
+      int a = s.active.get();
+      if (a < least) {
+        least = a;
+        best = s;
+      }
+    }
+    return best;
   }
 
   /** @return the least busy of {@code shards}, {@code home} when it is as idle as any */
