@@ -187,7 +187,9 @@ final class Call {
       }
     }
     running.decrementAndGet();
-    pump(e.shard);
+    // on the next turn of this loop, not now: a request that just ended (inside its response's end handler)
+    // has not given its connection back to the pool yet, and the next one would open another
+    e.shard.context.runOnContext(v -> pump(e.shard));
   }
 
   private void drain() {
