@@ -75,7 +75,6 @@ public final class FetchEngineImpl implements FetchEngine {
   private final AtomicInteger connections = new AtomicInteger();
   private final Set<Call> calls = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicInteger callCount = new AtomicInteger();
-  private final AtomicInteger nextHome = new AtomicInteger();
   private final Counter[] itemCounters;
   private final Counter okCounter;
   private volatile boolean closed;
@@ -139,7 +138,10 @@ public final class FetchEngineImpl implements FetchEngine {
       .build();
   }
 
-  /** The shard a new call lives on: the caller's own when it runs on one, else the next in turn. */
+  /**
+   * The shard a new call lives on: the caller's own when it runs on one, else the engine's first (so calls
+   * made one after the other from elsewhere start in that order; their requests spread anyway).
+   */
   private Shard home() {
     Context current = Vertx.currentContext();
     for (Shard s : shards) {
@@ -147,7 +149,7 @@ public final class FetchEngineImpl implements FetchEngine {
         return s;
       }
     }
-    return shards[Math.floorMod(nextHome.getAndIncrement(), shards.length)];
+    return shards[0];
   }
 
   @Override

@@ -178,6 +178,8 @@ final class Internals {
           }
           if (afterInterim && HttpMethod.HEAD.equals(method) && !(msg instanceof LastHttpContent)) {
             broken = true; // whatever the codec reads next is not a body: drop it, the connection closes
+            // and Vert.x must not give it back to the pool meanwhile (the next request would get a closing one)
+            r.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONNECTION, io.netty.handler.codec.http.HttpHeaderValues.CLOSE);
             ctx.fireChannelRead(msg);
             ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
             ctx.close();
