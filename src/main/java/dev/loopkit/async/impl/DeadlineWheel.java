@@ -4,6 +4,9 @@ import dev.loopkit.async.LiveResources;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
@@ -40,6 +43,7 @@ public final class DeadlineWheel {
 
   /** Tick of every wheel, in milliseconds: the most an entry runs late, beyond the loop's own delays. */
   public static final long TICK_MS = 5;
+  private static final Logger LOG = LoggerFactory.getLogger(DeadlineWheel.class);
   static final long TICK_NANOS = TICK_MS * 1_000_000;
   /** Slots: a power of two; one turn of the wheel is SLOTS × TICK_MS = 2.56 s. */
   static final int SLOTS = 512;
@@ -140,20 +144,35 @@ public final class DeadlineWheel {
     }
   }
 
+  /**
+   * Runs the due entries of one slot: first takes them all off the list, then runs them — an action may
+   * cancel or schedule other entries (of this slot too), which must not disturb the walk.
+   */
   private void runSlot(int slot, long now) {
     Entry e = slots[slot];
+    java.util.ArrayList<Entry> due = null;
     while (e != null) {
       Entry next = e.next;
       if (e.state != Entry.PENDING) {
         unlink(e); // cancelled off the loop: counted already
-      } else if (e.deadlineNanos - now <= 0) {
+      } else if (e.deadlineNanos - now <= 0 && Entry.STATE.compareAndSet(e, Entry.PENDING, Entry.DONE)) {
         unlink(e);
-        if (Entry.STATE.compareAndSet(e, Entry.PENDING, Entry.DONE)) {
-          live.decrement(LiveResources.TIMERS);
-          e.fire();
+        live.decrement(LiveResources.TIMERS);
+        if (due == null) {
+          due = new java.util.ArrayList<>();
         }
+        due.add(e);
       }
       e = next;
+    }
+    if (due != null) {
+      for (Entry d : due) {
+        try {
+          d.fire();
+        } catch (RuntimeException ex) {
+          LOG.warn("a deadline action threw {} — skipped; deadline actions must only release resources", ex.toString(), ex);
+        }
+      }
     }
   }
 

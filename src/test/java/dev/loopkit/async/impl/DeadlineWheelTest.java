@@ -68,6 +68,29 @@ class DeadlineWheelTest {
   }
 
   @Test
+  void an_action_that_cancels_a_neighbour_does_not_hide_the_rest_of_its_slot(Vertx vertx, VertxTestContext tc) {
+    Context ctx = vertx.getOrCreateContext();
+    long[] deadline = new long[1];
+    long[] lastFiredAt = new long[1];
+    AtomicInteger victimRan = new AtomicInteger();
+    ctx.runOnContext(v -> {
+      DeadlineWheel w = DeadlineWheel.current(vertx);
+      deadline[0] = System.nanoTime() + 20_000_000L;
+      // one slot, walked newest first: killer, victim, last — the killer's action cancels the victim,
+      // as a finished call closes the scopes of its neighbours
+      w.schedule(deadline[0], () -> lastFiredAt[0] = System.nanoTime());
+      DeadlineWheel.Entry victim = w.schedule(deadline[0], victimRan::incrementAndGet);
+      w.schedule(deadline[0], victim::cancel);
+    });
+    onLoop(vertx, ctx, 20_000, () -> lastFiredAt[0] != 0).onComplete(tc.succeeding(v -> tc.verify(() -> {
+      // a walk broken by the cancel would leave the last entry for the next turn of the wheel (2.56 s)
+      assertThat(lastFiredAt[0] - deadline[0]).isBetween(0L, LOOSE_LATE_NANOS);
+      assertThat(LiveResources.of(vertx).get(LiveResources.TIMERS)).isZero();
+      tc.completeNow();
+    })));
+  }
+
+  @Test
   void a_deadline_more_than_one_turn_away_waits_for_its_turn(Vertx vertx, VertxTestContext tc) {
     Context ctx = vertx.getOrCreateContext();
     long turnNanos = DeadlineWheel.SLOTS * DeadlineWheel.TICK_NANOS;
