@@ -3,6 +3,7 @@ package dev.loopkit.async.impl;
 import dev.loopkit.async.LiveResources;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +26,8 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  *   load): fine enough to keep the goal, coarse enough that a wheel with a single long deadline wakes its
  *   loop only 200 times a second.</li>
  *   <li>Confined: {@link #schedule} is called on the wheel's event-loop thread (get the wheel with
- *   {@link #current}); actions run there, on the context that scheduled them. {@link Entry#cancel()} works
+ *   {@link #current}); actions run there, on the context that scheduled them, inline in the tick (the
+ *   one use of Vert.x's internal {@code ContextInternal.dispatch}, as a timer of that context would). {@link Entry#cancel()} works
  *   from any thread: on the loop it unlinks the entry at once, elsewhere it marks it and the loop unlinks
  *   it on its next turn.</li>
  *   <li>An entry either runs or is cancelled, never both; {@link Entry#cancel()} returns whether it won.
@@ -247,7 +249,10 @@ public final class DeadlineWheel {
       if (Vertx.currentContext() == ctx) {
         action.run();
       } else {
-        ctx.runOnContext(v -> action.run());
+        // Vert.x runs a periodic timer on a fresh duplicated context, and consumers (which schedule most
+        // entries) on duplicates of their own: run the action on its own context now, on this thread —
+        // runOnContext would queue it behind the loop's backlog, past the deadline it stands for
+        ((ContextInternal) ctx).dispatch(action);
       }
     }
   }

@@ -91,6 +91,23 @@ class DeadlineWheelTest {
   }
 
   @Test
+  void an_action_runs_inline_on_the_context_that_scheduled_it(Vertx vertx, VertxTestContext tc) {
+    // consumers run on duplicated contexts, and so does a periodic timer's handler: each a different one
+    vertx.eventBus().consumer("wheel.test", m -> {
+      Context mine = Vertx.currentContext();
+      DeadlineWheel.current(vertx).schedule(System.nanoTime() + 10_000_000L, () -> tc.verify(() -> {
+        assertThat(Vertx.currentContext()).isSameAs(mine);
+        m.reply("fired");
+      }));
+    }).completion()
+      .compose(v -> vertx.eventBus().request("wheel.test", "go"))
+      .onComplete(tc.succeeding(reply -> tc.verify(() -> {
+        assertThat(reply.body()).isEqualTo("fired");
+        tc.completeNow();
+      })));
+  }
+
+  @Test
   void a_deadline_more_than_one_turn_away_waits_for_its_turn(Vertx vertx, VertxTestContext tc) {
     Context ctx = vertx.getOrCreateContext();
     long turnNanos = DeadlineWheel.SLOTS * DeadlineWheel.TICK_NANOS;
