@@ -132,11 +132,15 @@ public final class DeadlineWheel {
     long now = System.nanoTime();
     lastTickNanos = now;
     long target = Math.floorDiv(now, TICK_NANOS);
+    // The periodic timer's phase is not aligned with the slots: the slot after the last complete one
+    // holds deadlines up to a tick ahead, some of them already past — run those too (runSlot only runs
+    // what is due), so that an entry is at most about one tick late, not two. That slot stays unfinished.
+    long last = target + 1;
     long from = lastTick + 1;
-    if (target - from >= SLOTS) {
-      from = target - SLOTS + 1; // a full turn overdue: every slot once
+    if (last - from >= SLOTS) {
+      from = last - SLOTS + 1; // a full turn overdue: every slot once
     }
-    for (long t = from; t <= target; t++) {
+    for (long t = from; t <= last; t++) {
       runSlot((int) (t & MASK), now);
     }
     lastTick = Math.max(lastTick, target);
