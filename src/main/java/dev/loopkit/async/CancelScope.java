@@ -1,5 +1,6 @@
 package dev.loopkit.async;
 
+import dev.loopkit.async.impl.DeadlineWheel;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -65,9 +66,15 @@ public final class CancelScope implements AutoCloseable {
   private boolean expired;
   private boolean closed;
   private long timerId = -1;
+  /** The deadline's entry on the loop's {@link DeadlineWheel} (coarse scopes), instead of {@link #timerId}. */
+  private DeadlineWheel.Entry wheelEntry;
   private Registration parentRegistration = Registration.NONE;
 
   private CancelScope(Vertx vertx, CancelScope parent, Deadline own) {
+    this(vertx, parent, own, false);
+  }
+
+  private CancelScope(Vertx vertx, CancelScope parent, Deadline own, boolean coarse) {
     this.vertx = vertx;
     this.parent = parent;
     Deadline inherited = parent == null ? Deadline.NONE : parent.deadline;
@@ -80,7 +87,7 @@ public final class CancelScope implements AutoCloseable {
     }
     boolean ownIsEarlier = !own.isNone() && (inherited.isNone() || own.compareTo(inherited) < 0);
     if (ownIsEarlier && !isCancelled()) {
-      armTimer(own);
+      armTimer(own, coarse);
     }
   }
 
@@ -97,6 +104,24 @@ public final class CancelScope implements AutoCloseable {
   /** A root scope that expires at {@code deadline} ({@link Deadline#NONE}: never). */
   public static CancelScope withDeadline(Vertx vertx, Deadline deadline) {
     return new CancelScope(vertx, null, deadline);
+  }
+
+  /**
+   * {@link #withDeadline} whose deadline is timed by the event loop's {@link DeadlineWheel} instead of a
+   * Vert.x timer of its own: it fires up to {@value DeadlineWheel#TICK_MS} ms late (never early), and
+   * arming and cancelling it costs a few field writes. For per-request deadlines that are nearly always
+   * beaten. Off an event-loop context of {@code vertx}, a Vert.x timer as usual.
+   */
+  public static CancelScope withCoarseDeadline(Vertx vertx, Deadline deadline) {
+    return new CancelScope(vertx, null, deadline, true);
+  }
+
+  /**
+   * {@link #childWithTimeout} whose own deadline is timed by the event loop's {@link DeadlineWheel} (see
+   * {@link #withCoarseDeadline}).
+   */
+  public CancelScope childWithCoarseTimeout(long timeoutMs) {
+    return new CancelScope(vertx, this, Deadline.in(timeoutMs), true);
   }
 
   /** A child that inherits this scope's deadline and cancellation. */
@@ -255,6 +280,7 @@ public final class CancelScope implements AutoCloseable {
   @Override
   public void close() {
     long timer;
+    DeadlineWheel.Entry entry;
     List<Runnable> hooks;
     synchronized (this) {
       if (closed) {
@@ -263,12 +289,17 @@ public final class CancelScope implements AutoCloseable {
       closed = true;
       timer = timerId;
       timerId = -1;
+      entry = wheelEntry;
+      wheelEntry = null;
       callbacks.clear();
       hooks = closeHooks;
       closeHooks = null;
     }
     if (timer >= 0 && vertx.cancelTimer(timer)) {
       live.decrement(LiveResources.TIMERS);
+    }
+    if (entry != null) {
+      entry.cancel(); // counts itself
     }
     parentRegistration.remove();
     live.decrement(LiveResources.SCOPES);
@@ -305,13 +336,26 @@ public final class CancelScope implements AutoCloseable {
     return isClosed ? "CancelScope[closed]" : "CancelScope[active, " + deadline + "]";
   }
 
-  private void armTimer(Deadline own) {
+  private void armTimer(Deadline own, boolean coarse) {
     long nanos = own.nanoTime() - System.nanoTime();
     // rounded up: the timer never fires before the deadline it stands for
     long ms = nanos <= 0 ? 0 : (nanos + 999_999) / 1_000_000;
     if (ms <= 0) {
       // A past deadline fires on the next loop turn, never synchronously.
       vertx.getOrCreateContext().runOnContext(v -> expire());
+      return;
+    }
+    DeadlineWheel wheel = coarse ? DeadlineWheel.current(vertx) : null;
+    if (wheel != null) {
+      DeadlineWheel.Entry entry = wheel.schedule(own.nanoTime(), () -> {
+        synchronized (this) {
+          wheelEntry = null;
+        }
+        expire();
+      });
+      synchronized (this) {
+        wheelEntry = entry;
+      }
       return;
     }
     live.increment(LiveResources.TIMERS);
@@ -342,6 +386,7 @@ public final class CancelScope implements AutoCloseable {
   private boolean doCancel(CancelledException why, boolean ownDeadline) {
     List<Handler<CancelledException>> toRun;
     long timer;
+    DeadlineWheel.Entry entry;
     synchronized (this) {
       if (reason != null || closed) {
         return false;
@@ -353,9 +398,14 @@ public final class CancelScope implements AutoCloseable {
       callbacks.clear();
       timer = timerId;
       timerId = -1;
+      entry = wheelEntry;
+      wheelEntry = null;
     }
     if (timer >= 0 && vertx.cancelTimer(timer)) {
       live.decrement(LiveResources.TIMERS);
+    }
+    if (entry != null) {
+      entry.cancel();
     }
     for (Handler<CancelledException> callback : toRun) {
       invoke(callback, why);

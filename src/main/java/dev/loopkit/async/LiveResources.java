@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counts of resources loopkit holds on behalf of operations, per Vert.x instance: open
@@ -36,11 +36,18 @@ public final class LiveResources {
   /** Fast path: most processes run one Vert.x instance; hot paths skip the synchronized map. */
   private static volatile LiveResources last;
 
-  private final ConcurrentHashMap<String, AtomicLong> counters = new ConcurrentHashMap<>();
+  /** Striped: the hot paths of several event loops count into these at once without sharing a cache line. */
+  private final ConcurrentHashMap<String, LongAdder> counters = new ConcurrentHashMap<>();
   private final WeakReference<Vertx> owner;
+  private final LongAdder scopes;
+  private final LongAdder timers;
+  private final LongAdder busRequests;
 
   private LiveResources(Vertx owner) {
     this.owner = new WeakReference<>(owner);
+    scopes = counters.computeIfAbsent(SCOPES, n -> new LongAdder());
+    timers = counters.computeIfAbsent(TIMERS, n -> new LongAdder());
+    busRequests = counters.computeIfAbsent(BUS_REQUESTS, n -> new LongAdder());
   }
 
   /** @return the counters of {@code vertx} */
@@ -58,29 +65,42 @@ public final class LiveResources {
   }
 
   public void increment(String name) {
-    counters.computeIfAbsent(name, n -> new AtomicLong()).incrementAndGet();
+    counter(name).increment();
   }
 
   public void decrement(String name) {
-    counters.computeIfAbsent(name, n -> new AtomicLong()).decrementAndGet();
+    counter(name).decrement();
+  }
+
+  private LongAdder counter(String name) {
+    // loopkit's own hot counters, by identity: no map lookup per scope, timer or request
+    if (name == SCOPES) {
+      return scopes;
+    } else if (name == TIMERS) {
+      return timers;
+    } else if (name == BUS_REQUESTS) {
+      return busRequests;
+    }
+    LongAdder c = counters.get(name);
+    return c != null ? c : counters.computeIfAbsent(name, n -> new LongAdder());
   }
 
   /** @return the current count of {@code name} (0 when never used) */
   public long get(String name) {
-    AtomicLong c = counters.get(name);
-    return c == null ? 0 : c.get();
+    LongAdder c = counters.get(name);
+    return c == null ? 0 : c.sum();
   }
 
   /** @return all counters, sorted by name */
   public Map<String, Long> snapshot() {
     Map<String, Long> out = new TreeMap<>();
-    counters.forEach((k, v) -> out.put(k, v.get()));
+    counters.forEach((k, v) -> out.put(k, v.sum()));
     return out;
   }
 
   /** @return whether every counter is zero */
   public boolean allZero() {
-    return counters.values().stream().allMatch(c -> c.get() == 0);
+    return counters.values().stream().allMatch(c -> c.sum() == 0);
   }
 
   public JsonObject toJson() {

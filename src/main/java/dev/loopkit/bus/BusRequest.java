@@ -93,28 +93,94 @@ public final class BusRequest {
       requestId = RequestIds.next();
       delivery.addHeader(Headers.REQUEST_ID, requestId);
     }
-    EventBus bus = vertx.eventBus();
-    installInterceptor(bus);
-    LiveResources live = LiveResources.of(vertx);
-    String[] slot = new String[1];
-    long sentAt = System.nanoTime();
-    Future<Message<T>> sent;
-    CAPTURE.set(slot);
-    try {
-      sent = bus.request(address, body, delivery);
-    } finally {
-      CAPTURE.remove();
+    Pending<T> pending = new Pending<>(vertx, scope, address, body, delivery, requestId);
+    Registration registration = scope.onCancel(pending::release);
+    Future<Message<T>> reply = pending.reply();
+    if (reply.isComplete()) {
+      registration.remove();
+    } else {
+      reply.onComplete(ar -> registration.remove());
     }
-    live.increment(LiveResources.BUS_REQUESTS);
-    String replyAddress = slot[0];
-    String id = requestId;
-    CancelledException[] cancelledWith = {null};
-    Registration registration = scope.onCancel(reason -> {
-      synchronized (cancelledWith) {
-        if (promise.future().isComplete() || cancelledWith[0] != null) {
+    return reply;
+  }
+
+  /**
+   * Starts a request without a scope, for callers that keep their own deadline (the timeout verticle's
+   * attempts): {@code delivery} is used as it is (not copied; do not reuse it) and must carry
+   * {@link Headers#REQUEST_ID}; its send timeout is the bus's reply timeout. The reply is
+   * {@link Pending#reply()}; {@link Pending#release} gives the request up as a cancelled scope would (cancel
+   * notice, reply consumer and timer released, then the reply fails with the given reason).
+   */
+  public static <T> Pending<T> start(Vertx vertx, String address, Object body, DeliveryOptions delivery) {
+    String requestId = delivery.getHeaders() == null ? null : delivery.getHeaders().get(Headers.REQUEST_ID);
+    if (requestId == null) {
+      throw new IllegalArgumentException("BusRequest.start needs a " + Headers.REQUEST_ID + " header");
+    }
+    return new Pending<>(vertx, null, address, body, delivery, requestId);
+  }
+
+  /** A request in flight: its reply, and a way to give it up. Thread-safe. */
+  public static final class Pending<T> {
+    private final Promise<Message<T>> promise = Promise.promise();
+    private final EventBus bus;
+    private final String id;
+    private final String replyAddress;
+    private CancelledException cancelledWith;
+
+    Pending(Vertx vertx, CancelScope scope, String address, Object body, DeliveryOptions delivery, String id) {
+      this.id = id;
+      this.bus = vertx.eventBus();
+      installInterceptor(bus);
+      LiveResources live = LiveResources.of(vertx);
+      String[] slot = new String[1];
+      long sentAt = System.nanoTime();
+      Future<Message<T>> sent;
+      CAPTURE.set(slot);
+      try {
+        sent = bus.request(address, body, delivery);
+      } finally {
+        CAPTURE.remove();
+      }
+      live.increment(LiveResources.BUS_REQUESTS);
+      this.replyAddress = slot[0];
+      sent.onComplete(ar -> {
+        live.decrement(LiveResources.BUS_REQUESTS);
+        CancelledException cancelledBy;
+        synchronized (this) {
+          cancelledBy = cancelledWith;
+        }
+        if (cancelledBy != null) {
+          promise.tryFail(cancelledBy);
+        } else if (ar.succeeded()) {
+          promise.tryComplete(ar.result());
+        } else {
+          promise.tryFail(timedOut(ar.cause(), scope, address, sentAt, delivery.getSendTimeout()));
+        }
+      });
+    }
+
+    /** @return the reply; fails with the reason given to {@link #release} when released first */
+    public Future<Message<T>> reply() {
+      return promise.future();
+    }
+
+    /** {@link #release(CancelledException)} with a {@link CancelledException} of {@code reason}. */
+    public void release(String reason) {
+      release(new CancelledException(reason));
+    }
+
+    /**
+     * Gives the request up, once, unless its reply came first: publishes a cancel notice for its request
+     * id, releases the reply consumer and its timer now; {@link #reply()} then fails with {@code reason}
+     * (one event-loop hop: when the failure is seen, nothing is left registered). A reply racing the
+     * release is dropped.
+     */
+    public void release(CancelledException reason) {
+      synchronized (this) {
+        if (promise.future().isComplete() || cancelledWith != null) {
           return;
         }
-        cancelledWith[0] = reason;
+        cancelledWith = reason;
       }
       bus.publish(Addresses.CANCEL, new JsonObject().put("requestId", id).put("reason", reason.getMessage()));
       if (replyAddress != null) {
@@ -124,23 +190,7 @@ public final class BusRequest {
       } else {
         promise.tryFail(reason);
       }
-    });
-    sent.onComplete(ar -> {
-      live.decrement(LiveResources.BUS_REQUESTS);
-      registration.remove();
-      CancelledException cancelledBy;
-      synchronized (cancelledWith) {
-        cancelledBy = cancelledWith[0];
-      }
-      if (cancelledBy != null) {
-        promise.tryFail(cancelledBy);
-      } else if (ar.succeeded()) {
-        promise.tryComplete(ar.result());
-      } else {
-        promise.tryFail(timedOut(ar.cause(), scope, address, sentAt, delivery.getSendTimeout()));
-      }
-    });
-    return promise.future();
+    }
   }
 
   /**
@@ -153,7 +203,7 @@ public final class BusRequest {
     if (!(cause instanceof ReplyException) || ((ReplyException) cause).failureType() != ReplyFailure.TIMEOUT) {
       return cause;
     }
-    if (!scope.deadline().isNone() && scope.deadline().expired()) {
+    if (scope != null && !scope.deadline().isNone() && scope.deadline().expired()) {
       CancelledException reason = scope.reason();
       return reason instanceof DeadlineExceededException ? reason
         : new DeadlineExceededException("deadline exceeded waiting for a reply from '" + address + "'", cause);

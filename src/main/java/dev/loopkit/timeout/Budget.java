@@ -147,6 +147,14 @@ public final class Budget {
    * @return a scope to {@link CancelScope#close() close} when the reply is sent, or {@code null}
    */
   public static CancelScope serve(Vertx vertx, Message<?> message, long ownTimeoutMs, long minBudgetMs) {
+    return serve(vertx, message, ownTimeoutMs, minBudgetMs, false);
+  }
+
+  /**
+   * {@link #serve(Vertx, Message, long, long)}; with {@code coarse}, the scope's deadline is on the loop's
+   * deadline wheel ({@link CancelScope#withCoarseDeadline}): the timeout verticle's per-request deadlines.
+   */
+  static CancelScope serve(Vertx vertx, Message<?> message, long ownTimeoutMs, long minBudgetMs, boolean coarse) {
     long budget;
     try {
       budget = budgetMs(message);
@@ -169,7 +177,7 @@ public final class Budget {
     if (ownTimeoutMs != Long.MAX_VALUE) {
       deadline = deadline.shorten(Math.min(ownTimeoutMs, MAX_BUDGET_MS));
     }
-    CancelScope scope = CancelScope.withDeadline(vertx, deadline);
+    CancelScope scope = coarse ? CancelScope.withCoarseDeadline(vertx, deadline) : CancelScope.withDeadline(vertx, deadline);
     String requestId = message.headers().get(Headers.REQUEST_ID);
     if (requestId != null) {
       if (!CancelNotices.isListening(vertx) && WARNED.putIfAbsent(vertx, Boolean.TRUE) == null) {

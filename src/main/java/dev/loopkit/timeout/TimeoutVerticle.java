@@ -176,7 +176,7 @@ public class TimeoutVerticle extends VerticleBase implements ConfiguredVerticle 
 
   private void serve(Route route, Message<Object> msg, Object body) {
     RouteOptions o = route.options;
-    CancelScope scope = Budget.serve(vertx, msg, o.getTimeoutMs());
+    CancelScope scope = Budget.serve(vertx, msg, o.getTimeoutMs(), 0, true);
     if (scope == null) {
       route.shedOnArrival.increment();
       return;

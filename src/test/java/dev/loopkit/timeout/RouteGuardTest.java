@@ -87,6 +87,49 @@ class RouteGuardTest {
   class Deadlines {
 
     @Test
+    void many_calls_share_the_loops_deadline_wheel_and_each_answers_once(Vertx vertx, VertxTestContext tc) {
+      // issue 12: per-call deadlines on the event loop's DeadlineWheel, not one Vert.x timer each
+      Probe never = Probe.never(vertx, "t.never");
+      Probe ok = Probe.ok(vertx, "t.ok");
+      RouteGuard slow = guard(vertx, route("t.never", 200));
+      RouteGuard fast = guard(vertx, route("t.ok", 5_000));
+      int n = 200;
+      java.util.concurrent.atomic.AtomicInteger timedOut = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger replied = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger other = new java.util.concurrent.atomic.AtomicInteger();
+      onLoop(vertx, () -> {
+        CancelScope caller = CancelScope.create(vertx);
+        List<Future<Message<Object>>> calls = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          Future<Message<Object>> a = slow.call(caller, i);
+          Future<Message<Object>> b = fast.call(caller, i);
+          a.onComplete(ar -> (ar.failed() && ar.cause() instanceof DeadlineExceededException ? timedOut : other).incrementAndGet());
+          b.onComplete(ar -> (ar.succeeded() ? replied : other).incrementAndGet());
+          calls.add(a);
+          calls.add(b);
+        }
+        tc.verify(() -> assertThat(dev.loopkit.async.impl.DeadlineWheel.current(vertx).size())
+          .as("one wheel entry per call in flight").isEqualTo(2 * n));
+        Future.join(calls).onComplete(ar -> vertx.setTimer(50, t -> tc.verify(() -> {
+          caller.close();
+          // exactly one answer each (a second completion would throw in the promise, counted nowhere)
+          assertThat(timedOut).hasValue(n);
+          assertThat(replied).hasValue(n);
+          assertThat(other).hasValue(0);
+          assertThat(never.count()).isEqualTo(n);
+          assertThat(slow.stats().getLong("deadlineExceeded")).isEqualTo(n);
+          assertThat(fast.stats().getLong("ok")).isEqualTo(n);
+          assertThat(slow.stats().getLong("inFlight")).isZero();
+          // the cancel-notice listener is the test's own (removed after each test): the rest is back to zero
+          Leaks.awaitZero(vertx, LiveResources.TIMERS, 3_000)
+            .compose(v -> Leaks.awaitZero(vertx, LiveResources.SCOPES, 3_000))
+            .compose(v -> Leaks.awaitZero(vertx, LiveResources.BUS_REQUESTS, 3_000))
+            .onComplete(tc.succeedingThenComplete());
+        })));
+      });
+    }
+
+    @Test
     void completes_before_the_deadline_and_the_timer_is_cancelled(Vertx vertx, VertxTestContext tc) {
       Probe target = Probe.ok(vertx, "t.ok");
       RouteGuard g = guard(vertx, route("t.ok", 5_000));

@@ -5,6 +5,7 @@ import dev.loopkit.async.CancelledException;
 import dev.loopkit.async.DeadlineExceededException;
 import dev.loopkit.async.Registration;
 import dev.loopkit.async.Tasks;
+import dev.loopkit.async.impl.DeadlineWheel;
 import dev.loopkit.bus.BusRequest;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.bus.Headers;
@@ -38,7 +39,7 @@ import java.util.List;
  * <p>Scopes: {@link #scope} is the call's (a child of the caller's, deadline = min(caller's, timeoutMs));
  * its cancellation is the deadline or the caller going away. Backoff and hedge timers are
  * {@link Tasks#sleep sleeps} under it, so ending the call (which cancels it) cancels them. Each attempt
- * sends with {@link BusRequest} under a root scope of its own ({@link Attempt#wire}), so that abandoning an
+ * is a {@link BusRequest#start scope-less request} of its own ({@link Attempt#pending}), so that abandoning an
  * attempt can either release its reply consumer at once ({@code lateReplyWindowMs = 0}) or keep it for the
  * window only to count a late reply; and, with {@code retry.attemptTimeoutMs}, under a child of the call
  * scope that times the attempt out ({@link Attempt#limit}).
@@ -82,8 +83,11 @@ final class GuardedCall<T> {
   private boolean shed;
   private Throwable lastFailure;
 
-  /** Slack of the bus send timeout over the attempt's budget, so that the call's own timer fires first. */
-  private static final long BACKSTOP_MS = 5;
+  /**
+   * Slack of the bus send timeout over the attempt's budget, so that the call's own deadline fires first:
+   * that deadline is on the loop's deadline wheel, up to a tick late, so a few ticks of slack.
+   */
+  private static final long BACKSTOP_MS = 3 * DeadlineWheel.TICK_MS + 5;
 
   /** A timeout-kind failure this close to a caller-imposed deadline is the caller's, not the target's. */
   static final long NEAR_DEADLINE_MS = 10;
@@ -101,7 +105,8 @@ final class GuardedCall<T> {
     long callerNanos = caller.deadline().remainingNanos();
     long callerMs = callerNanos == Long.MAX_VALUE ? Long.MAX_VALUE : (callerNanos + 999_999) / 1_000_000;
     this.callerBudgetMs = callerMs < o.getTimeoutMs() - 1 ? callerMs : -1;
-    this.scope = caller.childWithTimeout(o.getTimeoutMs());
+    // per-request deadline, nearly always beaten: on the loop's deadline wheel, not a Vert.x timer of its own
+    this.scope = caller.childWithCoarseTimeout(o.getTimeoutMs());
     this.body = body;
     this.base = base;
     this.retry = o.getRetry();
@@ -173,12 +178,11 @@ final class GuardedCall<T> {
     long remaining = scope.remainingMs();
     long attemptTimeout = retry == null ? 0 : retry.getAttemptTimeoutMs();
     long attemptBudget = attemptTimeout > 0 ? Math.min(remaining, attemptTimeout) : remaining;
-    DeliveryOptions delivery = new DeliveryOptions(base)
+    DeliveryOptions delivery = (base == null ? new DeliveryOptions() : new DeliveryOptions(base))
       // the bus's own reply timer is only a backstop: our deadline (or attempt limit) abandons the attempt first
       .setSendTimeout(Math.max(1, attemptBudget + Math.max(BACKSTOP_MS, o.getLateReplyWindowMs())))
       .addHeader(Headers.TIMEOUT_MS, Long.toString(attemptBudget))
       .addHeader(Headers.REQUEST_ID, a.id);
-    a.wire = CancelScope.create(guard.vertx);
     a.budgetMs = attemptBudget;
     if (attemptTimeout > 0 && attemptTimeout < remaining) {
       a.limit = scope.childWithTimeout(attemptTimeout);
@@ -188,12 +192,19 @@ final class GuardedCall<T> {
     inFlight.add(a);
     Future<Message<T>> reply;
     try {
-      reply = BusRequest.request(a.wire, guard.target, body, delivery);
+      a.pending = BusRequest.start(guard.vertx, guard.target, body, delivery);
+      reply = a.pending.reply();
     } catch (RuntimeException e) {
       // e.g. no codec for the body's type: the attempt fails at once, like any other failure
       reply = Future.failedFuture(e);
     }
-    reply.onComplete(ar -> onCtx(() -> onAttemptResult(a, ar)));
+    reply.onComplete(ar -> {
+      if (Vertx.currentContext() == ctx) {
+        onAttemptResult(a, ar);
+      } else {
+        ctx.runOnContext(v -> onAttemptResult(a, ar));
+      }
+    });
     return true;
   }
 
@@ -212,7 +223,6 @@ final class GuardedCall<T> {
       a.limit.close();
     }
     if (a.abandoned) {
-      a.wire.close();
       guard.unlinger(a);
       if (ar.succeeded()) {
         guard.stats.lateReplies.increment();
@@ -225,7 +235,6 @@ final class GuardedCall<T> {
       return;
     }
     a.finished = true;
-    a.wire.close();
     inFlight.remove(a);
     Throwable failure = ar.failed() ? ar.cause() : null;
     report(a, failure, failure != null && ranOutOfCallersTime(a, failure));
@@ -505,7 +514,8 @@ final class GuardedCall<T> {
     final int number;
     final boolean hedge;
     final String id;
-    CancelScope wire;
+    /** The request on the bus (null when sending threw). */
+    BusRequest.Pending<T> pending;
     CancelScope limit;
     /** The budget the attempt was sent with, in ms. */
     long budgetMs;
@@ -525,8 +535,9 @@ final class GuardedCall<T> {
     void release(String reason) {
       onCtx(() -> {
         guard.unlinger(this);
-        wire.cancel(reason);
-        wire.close();
+        if (pending != null) {
+          pending.release(reason);
+        }
       });
     }
   }

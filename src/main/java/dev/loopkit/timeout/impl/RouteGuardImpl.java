@@ -39,8 +39,6 @@ import java.util.concurrent.atomic.LongAdder;
 public final class RouteGuardImpl implements RouteGuard {
 
   private static final Logger LOG = LoggerFactory.getLogger(RouteGuard.class);
-  /** Shared, never modified: attempts copy it. */
-  private static final DeliveryOptions EMPTY = new DeliveryOptions();
 
   final Vertx vertx;
   final RouteOptions options;
@@ -114,7 +112,7 @@ public final class RouteGuardImpl implements RouteGuard {
     Context ctx = current != null ? current : vertx.getOrCreateContext();
     boolean hasHeaders = deliveryOptions.getHeaders() != null && !deliveryOptions.getHeaders().isEmpty();
     DeliveryOptions base = hasHeaders || deliveryOptions.getCodecName() != null
-      ? new DeliveryOptions(deliveryOptions) : EMPTY;
+      ? new DeliveryOptions(deliveryOptions) : null;
     if (hasHeaders) {
       // each attempt carries a fresh request id and what is left of the budget: never the caller's own
       base.getHeaders().remove(Headers.REQUEST_ID);
