@@ -45,7 +45,7 @@ public final class GuardOverhead {
     long settleMs = args.length > 5 ? Long.parseLong(args[5]) : 100;
     Vertx vertx = Vertx.vertx();
     try {
-      vertx.deployVerticle(new Targets()).await(10, TimeUnit.SECONDS);
+      vertx.deployVerticle(new dev.loopkit.bench.timeout.ThroughputBench.Targets()).await(10, TimeUnit.SECONDS);
       for (String t : targets) {
         if (!t.equals("echo") && !t.equals("cpu")) {
           throw new IllegalArgumentException("targets are echo and cpu, got " + t);
@@ -59,7 +59,7 @@ public final class GuardOverhead {
 
   private static void measure(Vertx vertx, String t, int pairs, long roundMs, int concurrency, int warmupPairs,
                               long settleMs) throws Exception {
-    String target = "bench.overhead." + t;
+    String target = "bench." + t; // ThroughputBench.Targets: bench.echo, bench.cpu
     RouteGuard guard = RouteGuard.create(vertx, new RouteOptions().setAddress(target + ".guarded").setTarget(target)
       .setTimeoutMs(5_000));
     Load load = new Load(vertx, target, guard, concurrency);
@@ -163,24 +163,6 @@ public final class GuardOverhead {
     @Override
     public Future<?> stop() {
       return stopped.future();
-    }
-  }
-
-  /** echo replies at once; cpu after about 40 µs of hashing. */
-  static final class Targets extends VerticleBase {
-    @Override
-    public Future<?> start() {
-      vertx.eventBus().consumer("bench.overhead.echo", m -> m.reply(m.body()));
-      vertx.eventBus().<JsonObject>consumer("bench.overhead.cpu", m -> m.reply(new JsonObject().put("h", work(m.body()))));
-      return Future.succeededFuture();
-    }
-
-    private static long work(JsonObject body) {
-      long h = body.hashCode();
-      for (int i = 0; i < 20_000; i++) {
-        h = h * 31 + (h >>> 7) + i;
-      }
-      return h;
     }
   }
 }

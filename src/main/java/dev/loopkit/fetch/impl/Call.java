@@ -132,7 +132,7 @@ final class Call {
           return;
         }
         // claimed: it starts (and reports "never started" if the call was decided meanwhile)
-        Shard shard = here == home && i < concurrency ? Shard.pick(engine.shards, home) : Shard.near(engine.shards, here);
+        Shard shard = Shard.pick(engine.shards, here, here == home && i < concurrency ? 0 : 1);
         Exchange e = new Exchange(this, items[i], shard);
         started.set(i, e);
         shard.active.incrementAndGet();
@@ -326,7 +326,10 @@ final class Call {
     promise.tryComplete(new FetchReply(mode, results, elapsed, mode == FetchMode.ANY || mode == FetchMode.RACE ? winner : -1));
   }
 
-  /** Ends every unfinished request with {@code code}: running ones are cancelled (reset), unstarted ones never start. */
+  /**
+   * Ends every unfinished request with {@code code}: running ones are cancelled (reset), unstarted ones never
+   * start. On home, like every decision (results drain there, scope and close hand over there).
+   */
   private void settleRest(FetchErrorCode code, String why) {
     settleCode = code;
     settleWhy = why;
@@ -351,14 +354,14 @@ final class Call {
     for (int pass = 0; pass < 2; pass++) {
       for (int i = 0; i < claimedBefore; i++) {
         Exchange e = started.get(i);
-        if (e != null && e.shard == home && home.current() && !e.done() && e.holdsSlot() == (pass == 1)) {
+        if (e != null && e.shard == home && !e.done() && e.holdsSlot() == (pass == 1)) {
           e.cancel(code, why);
         }
       }
     }
     for (int i = 0; i < claimedBefore; i++) {
       Exchange e = started.get(i);
-      if (e != null && (e.shard != home || !home.current())) {
+      if (e != null && e.shard != home) {
         e.shard.context.runOnContext(v -> e.cancel(code, why));
       }
     }

@@ -99,20 +99,19 @@ final class Limiter {
 
   /** @return per host (its key), requests in flight and queued: the {@code max} busiest hosts */
   io.vertx.core.json.JsonObject perHost(int max) {
-    List<long[]> loads = new ArrayList<>();
-    List<String> keys = new ArrayList<>();
+    record Load(String key, int inFlight, int queued) {
+    }
+    List<Load> loads = new ArrayList<>();
     for (Host h : hosts.values()) {
-      long s = h.state.get();
+      long s = h.state.get(); // one read: both counts of one moment
       if (s != RETIRED) {
-        loads.add(new long[] {inFlightOf(s), waitingOf(s), keys.size()});
-        keys.add(h.key);
+        loads.add(new Load(h.key, inFlightOf(s), waitingOf(s)));
       }
     }
-    loads.sort((a, b) -> Long.compare(b[0] + b[1], a[0] + a[1]));
+    loads.sort((a, b) -> Integer.compare(b.inFlight + b.queued, a.inFlight + a.queued));
     io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject();
-    for (int i = 0; i < Math.min(max, loads.size()); i++) {
-      long[] l = loads.get(i);
-      out.put(keys.get((int) l[2]), new io.vertx.core.json.JsonObject().put("inFlight", l[0]).put("queued", l[1]));
+    for (Load l : loads.subList(0, Math.min(max, loads.size()))) {
+      out.put(l.key, new io.vertx.core.json.JsonObject().put("inFlight", l.inFlight).put("queued", l.queued));
     }
     return out;
   }

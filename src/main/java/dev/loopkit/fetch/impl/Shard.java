@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * loop), and the requests placed on it, which run here from the slot to the body's last byte. Calls live on
  * the shard they arrived on; a call's first requests go to the least busy shard, preferring the call's own,
  * so a lone request never changes thread and a big call spreads over every loop; a shard whose request
- * finished starts the call's next one itself ({@link #near}).
+ * finished starts the call's next one itself ({@link #pick}).
  *
  * <p>Only {@link #active} is read by other threads.
  */
@@ -43,28 +43,13 @@ final class Shard {
     }
   }
 
-  /** @return {@code here}, unless another shard has at least two requests fewer: then the least busy */
-  static Shard near(Shard[] shards, Shard here) {
-    int mine = here.active.get();
-    Shard best = here;
-    int least = mine - 1;
-    for (Shard s : shards) {
-      int a = s.active.get();
-      if (a < least) {
-        least = a;
-        best = s;
-      }
-    }
-    return best;
-  }
-
-  /** @return the least busy of {@code shards}, {@code home} when it is as idle as any */
-  static Shard pick(Shard[] shards, Shard home) {
-    Shard best = home;
-    int least = home.active.get();
-    if (least == 0) {
-      return home;
-    }
+  /**
+   * @return {@code preferred}, unless another shard has more than {@code slack} requests fewer: then the
+   *   least busy ({@code slack} 0 at a call's start; 1 for the next request of a shard that just finished one)
+   */
+  static Shard pick(Shard[] shards, Shard preferred, int slack) {
+    Shard best = preferred;
+    int least = preferred.active.get() - slack;
     for (Shard s : shards) {
       int a = s.active.get();
       if (a < least) {
