@@ -88,28 +88,46 @@ class FetchShardsTest {
     }).compose(r -> Fixture.releasedAndClosed(vertx, engine, up)).onComplete(tc.succeedingThenComplete());
   }
 
+  /**
+   * Per host across shards and calls from every loop. Each upstream counts its own requests on its one loop,
+   * which is exact; a sum over two upstreams on two loops is not (one's count of a finished response can drop
+   * after the engine already started the next request at the other), so the global limit is checked on one
+   * host below, and strictly, thread by thread, in {@code LimiterTest}.
+   */
   @Test
-  void limits_are_exact_across_shards_and_calls_from_every_loop(Vertx vertx, VertxTestContext tc) {
+  void max_per_host_is_exact_across_shards_and_calls_from_every_loop(Vertx vertx, VertxTestContext tc) {
     int maxPerHost = 3;
-    int maxInFlight = 4;
-    FetchEngine engine = FetchEngine.create(vertx, both().setMaxPerHost(maxPerHost).setMaxInFlight(maxInFlight));
-    long[] worstTogether = {0};
-    long timer = vertx.setPeriodic(1, t -> worstTogether[0] = Math.max(worstTogether[0], up.activeRequests() + other.activeRequests()));
+    FetchEngine engine = FetchEngine.create(vertx, both().setMaxPerHost(maxPerHost).setMaxInFlight(6));
     List<Future<FetchReply>> calls = new ArrayList<>();
     for (int c = 0; c < 6; c++) {
       DemoUpstreamVerticle target = c % 2 == 0 ? up : other;
       calls.add(onNewContext(vertx, () -> engine.fetch(FetchRequest.of(urls(target, 12, "delay_ms=20")).concurrency(12))));
     }
     Future.all(calls).map(all -> {
-      vertx.cancelTimer(timer);
       for (Future<FetchReply> f : calls) {
         assertThat(f.result().succeeded()).isEqualTo(12);
       }
       assertThat(up.maxActiveRequests()).as("maxPerHost on one host").isEqualTo(maxPerHost);
       assertThat(other.maxActiveRequests()).as("maxPerHost on the other").isEqualTo(maxPerHost);
-      assertThat(worstTogether[0]).as("maxInFlight over both hosts (sampled)").isLessThanOrEqualTo(maxInFlight);
       return all;
     }).compose(r -> Fixture.releasedAndClosed(vertx, engine, up, other)).onComplete(tc.succeedingThenComplete());
+  }
+
+  @Test
+  void in_flight_to_one_host_never_exceeds_the_limits_from_every_loop(Vertx vertx, VertxTestContext tc) {
+    int maxInFlight = 2;
+    FetchEngine engine = FetchEngine.create(vertx, Fixture.allowing(up).setMaxPerHost(maxInFlight).setMaxInFlight(maxInFlight));
+    List<Future<FetchReply>> calls = new ArrayList<>();
+    for (int c = 0; c < 6; c++) {
+      calls.add(onNewContext(vertx, () -> engine.fetch(FetchRequest.of(urls(up, 10, "delay_ms=20")).concurrency(10))));
+    }
+    Future.all(calls).map(all -> {
+      for (Future<FetchReply> f : calls) {
+        assertThat(f.result().succeeded()).isEqualTo(10);
+      }
+      assertThat(up.maxActiveRequests()).as("in flight at once, all calls and shards").isEqualTo(maxInFlight);
+      return all;
+    }).compose(r -> Fixture.releasedAndClosed(vertx, engine, up)).onComplete(tc.succeedingThenComplete());
   }
 
   @Test
