@@ -73,14 +73,23 @@ public final class Sample {
   /**
    * Looks at {@code thread} now, as the watchdog would during a stall.
    *
+   * @param longWait the stall has gone on for long ({@code TestWatch}: 2 s or more): a thread that is then
+   * waiting (parked, in {@code wait} or blocked on a monitor) with an application frame on its stack is
+   * blocked by that code, whatever else the stack holds — warm-up and a library's first use do not park a
+   * loop for seconds, so neither excuses it any more (a class initialisation another thread runs still does)
    * @return {@code culprit}, {@code kind} and {@code stack} for a record, or {@code null} when the thread is
    * gone or the stall is not the application's own: no application frame on its stack, JVM warm-up (class
    * loading or initialisation, call-site linking), or time spent inside a library the application called
    */
-  public static JsonObject lookNow(Thread thread, StackAnalyzer analyzer, int maxDepth) {
+  public static JsonObject lookNow(Thread thread, StackAnalyzer analyzer, int maxDepth, boolean longWait) {
     Sample s = take(thread, thread.getId(), maxDepth, analyzer);
-    if (s == null || s.culprit == null || StackAnalyzer.warmingUp(s.frames, s.culpritIndex)
-      || StackAnalyzer.classInitWait(s.lockName, s.frames) || analyzer.libraryFrame(s.frames, s.culpritIndex) != null) {
+    if (s == null || s.culprit == null || StackAnalyzer.classInitWait(s.lockName, s.frames)) {
+      return null;
+    }
+    boolean waiting = s.state == Thread.State.WAITING || s.state == Thread.State.TIMED_WAITING
+      || s.state == Thread.State.BLOCKED;
+    if (!(longWait && waiting) && (StackAnalyzer.warmingUp(s.frames, s.culpritIndex)
+      || analyzer.libraryFrame(s.frames, s.culpritIndex) != null)) {
       return null;
     }
     return new JsonObject()
