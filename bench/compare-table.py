@@ -145,24 +145,36 @@ for l in lines('warm.txt'):
         d = parse(l)
         wm.setdefault(d['peer'], []).append(d)
 if wm:
-    sec = 'warm N=20000 C=256 after 20000'
+    warmup = {r.get('warmup') for runs in wm.values() for r in runs} - {None}
+    sec = 'warm N=20000 C=256 after %s' % (','.join(sorted(warmup)) or 'the warm-up')
     for p, runs in wm.items():
         ok = good(runs)
         f = failures(runs)
         row(sec, p + ' rps (runs: %s)' % ' '.join(fmt(num(r, 'rps')) for r in ok),
             fmt(med(num(r, 'rps') for r in ok)) + (', %d failed' % f if f else ''), '', runs)
-    lk = med(num(r, 'rps') for r in good(wm.get('loopkit', [])))
+    lkruns = good(wm.get('loopkit', []))
+    lk = med(num(r, 'rps') for r in lkruns)
     if 'node-undici' in wm:
         r = lk / med(num(x, 'rps') for x in good(wm['node-undici']))
-        row(sec, 'loopkit / node-undici rps', fmt(r, '×', 2), '', good(wm.get('loopkit', [])) + good(wm['node-undici']),
-            len(wm.get('loopkit', [])))
+        row(sec, 'loopkit / node-undici rps', fmt(r, '×', 2), '', lkruns + good(wm['node-undici']), len(wm.get('loopkit', [])))
+    if 'vertx-floor' in wm:
+        vf = med(num(x, 'rps') for x in good(wm['vertx-floor']))
+        row(sec, 'loopkit / vertx-floor rps (what the bare Vert.x client gets)', fmt(lk / vf, '×', 2), '',
+            lkruns + good(wm['vertx-floor']), len(wm.get('loopkit', [])))
+        lkcpu = med(num(r, 'cpu_ms') * 1000 / num(r, 'n') for r in lkruns)
+        vfcpu = med(num(r, 'cpu_ms') * 1000 / num(r, 'n') for r in good(wm['vertx-floor']))
+        row(sec, 'CPU µs per request: loopkit / vertx-floor', '%s / %s' % (fmt(lkcpu), fmt(vfcpu)), '',
+            lkruns + good(wm['vertx-floor']), len(wm.get('loopkit', [])))
+        if ceil:
+            row(sec, 'vertx-floor / wrk ceiling (the floor of any Vert.x client here)', fmt(vf / ceiling, '×', 2), '',
+                good(wm['vertx-floor']), len(wm['vertx-floor']))
     if ceil:
         r = lk / ceiling
         g = goal('≥ 0.5×', r >= 0.5 if r == r else None)
         if failures(wm.get('loopkit', [])):
             g = '≥ 0.5× (failures: not comparable)'
         row(sec, 'loopkit / wrk ceiling', fmt(r, '×', 2), g,
-            good(wm.get('loopkit', [])) + [best for best in [max(ceil, key=lambda x: num(x, 'rps'))]], len(wm.get('loopkit', [])))
+            lkruns + [best for best in [max(ceil, key=lambda x: num(x, 'rps'))]], len(wm.get('loopkit', [])))
 
 # memory
 mem = [parse(l) for l in lines('memory.txt') if l.startswith('peer=')]

@@ -7,8 +7,9 @@
 #            medians, and loopkit / undici and loopkit / aiohttp from this run's medians.
 #   floor:   the connection-open floor for N=2000 C=2000 1 s delay (SocketFloor: a bare NIO client, 1 and 2
 #            threads, the best counts), interleaved with loopkit on the same scenario; loopkit's distance to it.
-#   warm:    N=20000 C=256 after WARMUP=20000 on the same client, undici and loopkit (default JIT) interleaved,
-#            REPS each; loopkit's warm rps as a fraction of the wrk ceiling.
+#   warm:    N=20000 C=256 after WARM_WARMUP requests on the same client (default 120000: the JIT's steady state,
+#            in calls of 20000), undici, the bare Vert.x client (VertxFloor: what any Vert.x client gets here) and
+#            loopkit (default JIT) interleaved, REPS each; loopkit's warm rps against the floor and the wrk ceiling.
 #   memory:  10 000 in flight under -Xmx256m (N=10000 C=10000, 1 s delay), REPS runs: failures and peak RSS.
 # Every result line carries load=1m,5m,15m (/proc/loadavg when it was printed); the table shows the medians.
 #
@@ -18,7 +19,7 @@
 #   bench/compare-table.py /tmp/loopkit-compare.XXXXXX    # the table again, from a run's raw lines
 #
 # Env: REPS (5), PARTS ("ceiling peers floor warm memory"), SKIP_BUILD, PORT (a free one in 18300-18999),
-# WRK_SECONDS (5), PEERS (run_peers' default: all four), LOOPKIT_JAVA_OPTS (the cold loopkit peer's and
+# WRK_SECONDS (5), WARM_WARMUP (120000), PEERS (run_peers' default: all four), LOOPKIT_JAVA_OPTS (the cold loopkit peer's and
 # SocketFloor's JVM flags; bench/loopkit-peer.sh's default), LOOPKIT_WARM_JAVA_OPTS (warm loopkit; default:
 # none, i.e. the default JIT and GC), PEERS_DIR (/tmp/loopkit-fetch-peers: a writable copy of the read-only
 # ../shared/bench/peers, set up by its setup.sh), COMPARE_OUT (raw-line directory; default a new mktemp -d).
@@ -31,6 +32,7 @@ cd "$ROOT"
 REPS="${REPS:-5}"
 PARTS="${PARTS:-ceiling peers floor warm memory}"
 WRK_SECONDS="${WRK_SECONDS:-5}"
+WARM_WARMUP="${WARM_WARMUP:-120000}"
 PEERS_SRC="${PEERS_SRC:-$ROOT/../shared/bench/peers}"
 [[ -d "$PEERS_SRC" ]] || PEERS_SRC=/work/shared/bench/peers
 PEERS_DIR="${PEERS_DIR:-/tmp/loopkit-fetch-peers}"
@@ -146,14 +148,17 @@ for part in $PARTS; do
       upstream_down
       ;;
     warm)
-      log "warm: N=20000 C=256 after WARMUP=20000, undici and loopkit interleaved, REPS=$REPS"
+      log "warm: N=20000 C=256 after WARMUP=$WARM_WARMUP, undici, the bare Vert.x client and loopkit interleaved, REPS=$REPS"
       upstream_up
       for rep in $(seq 1 "$REPS"); do
-        (cd "$PEERS_DIR" && timeout -k 5 180 node peer_node_undici.mjs "$BASE" 20000 256 5000 20000 2>>"$OUT/warm-stderr.txt") \
-          | grep '^peer=' | stamp | tee -a "$OUT/warm.txt" >&2
+        (cd "$PEERS_DIR" && timeout -k 5 300 node peer_node_undici.mjs "$BASE" 20000 256 5000 "$WARM_WARMUP" 2>>"$OUT/warm-stderr.txt") \
+          | grep '^peer=' | sed "s/\$/ warmup=$WARM_WARMUP/" | stamp | tee -a "$OUT/warm.txt" >&2
         sleep 1
-        timeout -k 5 180 java $LOOPKIT_WARM_JAVA_OPTS -cp "$JAR" $PKG.FetchPeer "$BASE" 20000 256 5000 20000 2>>"$OUT/warm-stderr.txt" \
-          | grep '^peer=' | stamp | tee -a "$OUT/warm.txt" >&2
+        timeout -k 5 300 java $LOOPKIT_WARM_JAVA_OPTS -cp "$JAR" $PKG.VertxFloor "$BASE" 20000 256 5000 "$WARM_WARMUP" 2>>"$OUT/warm-stderr.txt" \
+          | grep '^peer=' | sed "s/\$/ warmup=$WARM_WARMUP/" | stamp | tee -a "$OUT/warm.txt" >&2
+        sleep 1
+        timeout -k 5 300 java $LOOPKIT_WARM_JAVA_OPTS -cp "$JAR" $PKG.FetchPeer "$BASE" 20000 256 5000 "$WARM_WARMUP" 2>>"$OUT/warm-stderr.txt" \
+          | grep '^peer=' | sed "s/\$/ warmup=$WARM_WARMUP/" | stamp | tee -a "$OUT/warm.txt" >&2
         sleep 1
       done
       upstream_down

@@ -50,7 +50,12 @@ public final class FetchResult {
   private final int index;
   private final String url;
   private final int status;
-  private final MultiMap headers;
+  /**
+   * The response headers as lowercase name, value, name, value... ({@code null}: no response) — not the
+   * response's own header map, which holds Netty's entries and byte strings: a 20 000-result call keeps
+   * every result until it ends, and the smaller each one, the less each young collection copies.
+   */
+  private final String[] headers;
   private final Buffer body;
   private final BodyKind bodyKind;
   private final Object json;
@@ -63,7 +68,7 @@ public final class FetchResult {
   private final int redirects;
   private final String finalUrl;
 
-  private FetchResult(int index, String url, int status, MultiMap headers, Buffer body, BodyKind bodyKind, Object json,
+  private FetchResult(int index, String url, int status, String[] headers, Buffer body, BodyKind bodyKind, Object json,
                       Charset charset, FetchErrorCode error, String message, double elapsedMs, double queueMs,
                       double connectMs, int redirects, String finalUrl) {
     this.index = index;
@@ -93,7 +98,7 @@ public final class FetchResult {
   public static FetchResult response(int index, String url, int status, MultiMap headers, Buffer body, BodyKind bodyKind,
                                      Object json, Charset charset, FetchErrorCode error, String message, double elapsedMs,
                                      double queueMs, double connectMs, int redirects, String finalUrl) {
-    return new FetchResult(index, url, status, headers, body, bodyKind, json, charset == null ? StandardCharsets.UTF_8 : charset,
+    return new FetchResult(index, url, status, compact(headers), body, bodyKind, json, charset == null ? StandardCharsets.UTF_8 : charset,
       error, message, elapsedMs, queueMs, connectMs, redirects, finalUrl);
   }
 
@@ -124,9 +129,35 @@ public final class FetchResult {
     return status;
   }
 
-  /** @return the response headers, or {@code null} when no response was received */
+  /**
+   * @return the response headers (names in lowercase, in the order received; a new map on each call), or
+   * {@code null} when no response was received
+   */
   public MultiMap headers() {
-    return headers;
+    if (headers == null) {
+      return null;
+    }
+    MultiMap map = MultiMap.caseInsensitiveMultiMap();
+    for (int i = 0; i < headers.length; i += 2) {
+      map.add(headers[i], headers[i + 1]);
+    }
+    return map;
+  }
+
+  private static String[] compact(MultiMap headers) {
+    if (headers == null) {
+      return null;
+    }
+    String[] out = new String[headers.size() * 2];
+    int i = 0;
+    for (Map.Entry<String, String> e : headers) {
+      if (i == out.length) {  // a map whose size() counts names, not values
+        out = java.util.Arrays.copyOf(out, out.length * 2 + 2);
+      }
+      out[i++] = lower(e.getKey());
+      out[i++] = e.getValue();
+    }
+    return i == out.length ? out : java.util.Arrays.copyOf(out, i);
   }
 
   /** @return the raw body, or {@code null} */
@@ -188,12 +219,11 @@ public final class FetchResult {
       j.put("status", status);
     }
     if (headers != null) {
-      Map<String, Object> h = new LinkedHashMap<>(16);
-      for (Map.Entry<String, String> e : headers) {
-        String name = lower(e.getKey());
-        Object prev = h.putIfAbsent(name, e.getValue());
+      Map<String, Object> h = new LinkedHashMap<>(Math.max(4, headers.length));
+      for (int i = 0; i < headers.length; i += 2) {
+        Object prev = h.putIfAbsent(headers[i], headers[i + 1]);
         if (prev != null) {
-          h.put(name, prev + ", " + e.getValue());
+          h.put(headers[i], prev + ", " + headers[i + 1]);
         }
       }
       j.put("headers", new JsonObject(h));
