@@ -173,18 +173,19 @@ public final class Budget {
         + "' needs: shed without doing any work");
       return null;
     }
+    String requestId = message.headers().get(Headers.REQUEST_ID);
+    if (requestId != null && !CancelNotices.isListening(vertx) && WARNED.putIfAbsent(vertx, Boolean.TRUE) == null) {
+      // before the budget starts to count: the first log line of a cold JVM can take ~100 ms (logging starts)
+      LOG.warn("Budget.serve on '{}' without CancelNotices.listen(vertx): the cancel-notice consumer is "
+        + "registered and unregistered per request (clustered, a cluster-wide operation each time) — call "
+        + "CancelNotices.listen(vertx) in the verticle's start and remove it in stop", message.address());
+    }
     Deadline deadline = budget == Long.MAX_VALUE ? Deadline.NONE : Deadline.in(budget);
     if (ownTimeoutMs != Long.MAX_VALUE) {
       deadline = deadline.shorten(Math.min(ownTimeoutMs, MAX_BUDGET_MS));
     }
     CancelScope scope = coarse ? CancelScope.withCoarseDeadline(vertx, deadline) : CancelScope.withDeadline(vertx, deadline);
-    String requestId = message.headers().get(Headers.REQUEST_ID);
     if (requestId != null) {
-      if (!CancelNotices.isListening(vertx) && WARNED.putIfAbsent(vertx, Boolean.TRUE) == null) {
-        LOG.warn("Budget.serve on '{}' without CancelNotices.listen(vertx): the cancel-notice consumer is "
-          + "registered and unregistered per request (clustered, a cluster-wide operation each time) — call "
-          + "CancelNotices.listen(vertx) in the verticle's start and remove it in stop", message.address());
-      }
       CancelNotices.watch(vertx, requestId, scope);
     }
     return scope;
