@@ -40,7 +40,7 @@ class TimeoutEdgeCasesTest {
     this.vertx = vertx;
     vertx.runOnContext(v -> {
       AtomicReference<Future<Void>> inner = new AtomicReference<>();
-      Future<Void> result = Tasks.waitFor(vertx, 0, scope -> {
+      Future<Void> result = Tasks.waitFor(vertx, 0, (CancelScope scope) -> {
         inner.set(Tasks.sleep(scope, 10_000));
         return inner.get();
       });
@@ -59,7 +59,7 @@ class TimeoutEdgeCasesTest {
   void negative_timeout(Vertx vertx, VertxTestContext tc) {
     this.vertx = vertx;
     vertx.runOnContext(v -> {
-      Future<Void> result = Tasks.waitFor(vertx, -1, scope -> Tasks.sleep(scope, 10_000));
+      Future<Void> result = Tasks.waitFor(vertx, -1, (CancelScope scope) -> Tasks.sleep(scope, 10_000));
       tc.verify(() -> assertThat(result.isComplete()).isFalse());
       result.onComplete(tc.failing(err -> tc.verify(() -> {
         assertThat(err).isInstanceOf(DeadlineExceededException.class);
@@ -72,7 +72,7 @@ class TimeoutEdgeCasesTest {
   @DisplayName("Deadline.NONE disables the deadline")
   void disabled(Vertx vertx, VertxTestContext tc) {
     this.vertx = vertx;
-    Tasks.waitFor(vertx, Deadline.NONE, scope -> {
+    Tasks.waitFor(vertx, Deadline.NONE, (CancelScope scope) -> {
       assertThat(scope.deadline().isNone()).isTrue();
       return Tasks.sleep(scope, 20).map("done");
     }).onComplete(tc.succeeding(v -> tc.verify(() -> {
@@ -86,7 +86,7 @@ class TimeoutEdgeCasesTest {
   void completes_before_deadline(Vertx vertx, VertxTestContext tc) {
     this.vertx = vertx;
     LiveResources live = LiveResources.of(vertx);
-    Tasks.waitFor(vertx, 10_000, scope -> Future.succeededFuture(42)).onComplete(tc.succeeding(v -> tc.verify(() -> {
+    Tasks.waitFor(vertx, 10_000, (CancelScope scope) -> Future.succeededFuture(42)).onComplete(tc.succeeding(v -> tc.verify(() -> {
       assertThat(v).isEqualTo(42);
       assertThat(live.get(LiveResources.TIMERS)).isZero();
       tc.completeNow();
@@ -99,8 +99,8 @@ class TimeoutEdgeCasesTest {
     this.vertx = vertx;
     AtomicReference<Future<Void>> inner = new AtomicReference<>();
     AtomicReference<CancelScope> innerScope = new AtomicReference<>();
-    Tasks.waitFor(vertx, 30, outer -> {
-      inner.set(Tasks.waitFor(outer, 10_000, in -> {
+    Tasks.waitFor(vertx, 30, (CancelScope outer) -> {
+      inner.set(Tasks.waitFor(outer, 10_000, (CancelScope in) -> {
         innerScope.set(in);
         assertThat(in.deadline()).isEqualTo(outer.deadline());
         return Tasks.sleep(in, 10_000);
@@ -119,9 +119,9 @@ class TimeoutEdgeCasesTest {
   void nested_inner_shorter(Vertx vertx, VertxTestContext tc) {
     this.vertx = vertx;
     AtomicReference<CancelScope> outerScope = new AtomicReference<>();
-    Tasks.waitFor(vertx, 10_000, outer -> {
+    Tasks.waitFor(vertx, 10_000, (CancelScope outer) -> {
       outerScope.set(outer);
-      return Tasks.waitFor(outer, 20, in -> Tasks.sleep(in, 10_000));
+      return Tasks.waitFor(outer, 20, (CancelScope in) -> Tasks.sleep(in, 10_000));
     }).onComplete(tc.failing(err -> tc.verify(() -> {
       assertThat(err).isInstanceOf(DeadlineExceededException.class);
       assertThat(outerScope.get().expired()).isFalse();
@@ -148,7 +148,7 @@ class TimeoutEdgeCasesTest {
   void foreign_failure_passes_through(Vertx vertx, VertxTestContext tc) {
     this.vertx = vertx;
     IllegalStateException boom = new IllegalStateException("boom");
-    Tasks.waitFor(vertx, 10_000, scope -> Tasks.sleep(scope, 5).compose(v -> Future.failedFuture(boom)))
+    Tasks.waitFor(vertx, 10_000, (CancelScope scope) -> Tasks.sleep(scope, 5).compose(v -> Future.failedFuture(boom)))
       .onComplete(tc.failing(err -> tc.verify(() -> {
         assertThat(err).isSameAs(boom);
         tc.completeNow();
@@ -172,7 +172,7 @@ class TimeoutEdgeCasesTest {
   void cause_preserved(Vertx vertx, VertxTestContext tc) {
     this.vertx = vertx;
     AtomicReference<Future<Void>> inner = new AtomicReference<>();
-    Tasks.waitFor(vertx, 10, scope -> {
+    Tasks.waitFor(vertx, 10, (CancelScope scope) -> {
       inner.set(Tasks.sleep(scope, 10_000));
       return inner.get();
     }).onComplete(tc.failing(err -> tc.verify(() -> {
@@ -188,7 +188,7 @@ class TimeoutEdgeCasesTest {
     this.vertx = vertx;
     Promise<String> never = Promise.promise();
     long start = System.nanoTime();
-    Tasks.waitFor(vertx, 50, scope -> never.future()).onComplete(tc.failing(err -> tc.verify(() -> {
+    Tasks.waitFor(vertx, 50, (CancelScope scope) -> never.future()).onComplete(tc.failing(err -> tc.verify(() -> {
       assertThat(err).isInstanceOf(DeadlineExceededException.class);
       assertThat((System.nanoTime() - start) / 1_000_000).isBetween(40L, 2_000L);
       tc.completeNow();

@@ -1,6 +1,5 @@
 package dev.loopkit.blocking;
 
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
@@ -44,23 +43,9 @@ class BlockingExtensionFollowUpTest {
 
   @Test
   void a_framework_only_ongoing_record_is_followed_until_the_tests_code_shows_up() throws Exception {
-    vertx = Vertx.vertx();
-    BlockingCheckerOptions options = new BlockingCheckerOptions().setThresholdMs(100).setStrict(false).setRecentIncidents(0);
-    checker = BlockingChecker.create(vertx, options);
-    checker.ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    TestWatch.Watch watch = new TestWatch.Watch(vertx, checker, options, null);
-    TestWatch.Window window = new TestWatch.Window("fixture", null);
-    VertxTestContext tc = new VertxTestContext();
-    window.testContext = tc;
-    watch.current = window;
-
-    CompletableFuture<String> loop = new CompletableFuture<>();
-    Context context = vertx.getOrCreateContext();
-    context.runOnContext(v -> {
-      loop.complete(Thread.currentThread().getName());
-      waitForever();
-    });
-    String thread = loop.get(10, TimeUnit.SECONDS);
+    TestWatch.Window window = watching();
+    VertxTestContext tc = window.testContext;
+    String thread = blockLoop(this::waitForever);
 
     // what the checker publishes when its samples up to the threshold saw framework frames only
     watch.onRecord(new BlockingIncident(new JsonObject()
@@ -177,15 +162,8 @@ class BlockingExtensionFollowUpTest {
 
   @Test
   void the_verdict_is_taken_on_the_final_record_when_the_stall_ends_soon() throws Exception {
-    vertx = Vertx.vertx();
-    BlockingCheckerOptions options = new BlockingCheckerOptions().setThresholdMs(100).setStrict(false).setRecentIncidents(0);
-    checker = BlockingChecker.create(vertx, options);
-    checker.ready().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    TestWatch.Watch watch = new TestWatch.Watch(vertx, checker, options, null);
-    TestWatch.Window window = new TestWatch.Window("fixture", null);
-    VertxTestContext tc = new VertxTestContext();
-    window.testContext = tc;
-    watch.current = window;
+    TestWatch.Window window = watching();
+    VertxTestContext tc = window.testContext;
     JsonObject ongoing = new JsonObject()
       .put("id", "blk-first-request")
       .put("thread", "vert.x-eventloop-thread-0")

@@ -44,7 +44,7 @@ class AsCompletedTest {
       Future<String> a = sleep(vertx, 10, "a");
       Future<String> b = sleep(vertx, 10, "b");
       Future<String> c = sleep(vertx, 150, "c");
-      return Tasks.gather(Tasks.asCompleted(List.of(b, c, a))).map(res -> {
+      return Tasks.gather(Tasks.asCompleted(List.of(b, c, a))).map((List<String> res) -> {
         assertThat(res.subList(0, 2)).containsExactlyInAnyOrder("a", "b");
         assertThat(res.get(2)).isEqualTo("c");
         return null;
@@ -59,7 +59,7 @@ class AsCompletedTest {
       List<Future<Integer>> in = List.of(Future.succeededFuture(0), Future.succeededFuture(1));
       List<Future<Integer>> out = Tasks.asCompleted(in);
       assertThat(out).doesNotContainAnyElementsOf(in);
-      return Tasks.gather(out).map(values -> {
+      return Tasks.gather(out).map((List<Integer> values) -> {
         assertThat(values).containsExactlyInAnyOrder(0, 1);
         return null;
       });
@@ -75,10 +75,10 @@ class AsCompletedTest {
       CancelScope within = CancelScope.withTimeout(vertx, 120);
       List<Future<String>> fs = Tasks.asCompleted(List.of(a, b));
       List<AsyncResult<String>> values = new ArrayList<>();
-      return settle(Tasks.waitFor(within, Deadline.NONE, s -> fs.get(0))).compose(first -> {
+      return settle(Tasks.waitFor(within, Deadline.NONE, (CancelScope s) -> fs.get(0))).compose((AsyncResult<String> first) -> {
         values.add(first);
-        return settle(Tasks.waitFor(within, Deadline.NONE, s -> fs.get(1)));
-      }).compose(second -> {
+        return settle(Tasks.waitFor(within, Deadline.NONE, (CancelScope s) -> fs.get(1)));
+      }).compose((AsyncResult<String> second) -> {
         values.add(second);
         assertThat(values.get(0).result()).isEqualTo("a");
         assertThat(failure(values.get(1))).isInstanceOf(DeadlineExceededException.class);
@@ -94,7 +94,7 @@ class AsCompletedTest {
     run(vertx, tc, () -> {
       CancelScope within = CancelScope.withTimeout(vertx, 1_000);
       List<Future<String>> fs = Tasks.asCompleted(List.of(sleep(vertx, 10, "a")));
-      return Tasks.waitFor(within, Deadline.NONE, s -> fs.get(0)).map(v -> {
+      return Tasks.waitFor(within, Deadline.NONE, (CancelScope s) -> fs.get(0)).map((String v) -> {
         assertThat(v).isEqualTo("a");
         within.close();
         return null;
@@ -109,7 +109,7 @@ class AsCompletedTest {
       List<Future<Integer>> iterator = Tasks.asCompleted(List.of(
         Future.succeededFuture(0), Future.succeededFuture(1), Future.succeededFuture(2), Future.succeededFuture(3)));
       return Tasks.gather(iterator.subList(0, 2))
-        .compose(firstTwo -> Tasks.gather(iterator.subList(2, 4)).map(rest -> {
+        .compose((List<Integer> firstTwo) -> Tasks.gather(iterator.subList(2, 4)).map((List<Integer> rest) -> {
           List<Integer> collected = new ArrayList<>(firstTwo);
           collected.addAll(rest);
           assertThat(collected).containsExactlyInAnyOrder(0, 1, 2, 3);
@@ -124,10 +124,10 @@ class AsCompletedTest {
     run(vertx, tc, () -> {
       List<Future<String>> futs = Tasks.asCompleted(List.of(sleep(vertx, 50, "a"), sleep(vertx, 100, "b")));
       assertThat(futs).hasSize(2);
-      return futs.get(1).compose(x -> {
+      return futs.get(1).compose((String x) -> {
         assertThat(x).as("asyncio: 'a', the first to complete").isEqualTo("b");
         return futs.get(0);
-      }).map(y -> {
+      }).map((String y) -> {
         assertThat(y).isEqualTo("a");
         return null;
       });
@@ -140,7 +140,7 @@ class AsCompletedTest {
     run(vertx, tc, () -> {
       List<Future<String>> futs = Tasks.asCompleted(List.of(sleep(vertx, 50, "a"), sleep(vertx, 50, "b")));
       assertThat(futs).hasSize(2);
-      return Tasks.gatherSettled(futs).map(done -> {
+      return Tasks.gatherSettled(futs).map((List<AsyncResult<String>> done) -> {
         assertThat(done).extracting(AsyncResult::result).containsExactlyInAnyOrder("a", "b");
         return null;
       });
@@ -152,7 +152,7 @@ class AsCompletedTest {
   void test_as_completed_duplicate_coroutines(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       Future<String> c = Future.succeededFuture("ham");
-      return Tasks.gather(Tasks.asCompleted(List.of(c, c, Future.succeededFuture("spam")))).map(result -> {
+      return Tasks.gather(Tasks.asCompleted(List.of(c, c, Future.succeededFuture("spam")))).map((List<String> result) -> {
         assertThat(result).containsExactlyInAnyOrder("ham", "ham", "spam");
         return null;
       });
@@ -165,7 +165,7 @@ class AsCompletedTest {
     run(vertx, tc, () -> {
       List<Future<Integer>> futs = Tasks.asCompleted(List.of(Future.succeededFuture(42)));
       assertThat(futs).hasSize(1);
-      return futs.get(0).map(v -> {
+      return futs.get(0).map((Integer v) -> {
         assertThat(v).isEqualTo(42);
         return null;
       });

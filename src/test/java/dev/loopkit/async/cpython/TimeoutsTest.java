@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * CPython's {@code Lib/test/test_asyncio/test_timeouts.py} (3.13), case by case, on loopkit's API:
- * {@code async with asyncio.timeout(d) as cm: body} is {@code Tasks.timeout(parent, d, cm -> body)} (the
+ * {@code async with asyncio.timeout(d) as cm: body} is {@code Tasks.timeout(parent, d, (CancelScope cm) -> body)} (the
  * task's scope is {@code cm}); {@code timeout_at(when)} is {@code Tasks.waitFor(parent, Deadline, task)};
  * {@code cm.expired()} / {@code cm.when()} are {@code expired()} / {@code deadline()};
  * {@code TimeoutError} is {@link DeadlineExceededException}; the current task is a root scope.
@@ -45,7 +45,7 @@ class TimeoutsTest {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
     run(vertx, tc, () -> {
       CancelScope task = CancelScope.create(vertx);
-      return settle(Tasks.timeout(task, 10, s -> {
+      return settle(Tasks.timeout(task, 10, (CancelScope s) -> {
         cm.set(s);
         return Tasks.sleep(s, 10_000);
       })).map((AsyncResult<?> ar) -> {
@@ -63,7 +63,7 @@ class TimeoutsTest {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
     run(vertx, tc, () -> {
       Deadline deadline = Deadline.in(10);
-      return settle(Tasks.waitFor(vertx, deadline, s -> {
+      return settle(Tasks.waitFor(vertx, deadline, (CancelScope s) -> {
         cm.set(s);
         return Tasks.sleep(s, 10_000);
       })).map((AsyncResult<?> ar) -> {
@@ -83,9 +83,9 @@ class TimeoutsTest {
     AtomicReference<Throwable> inner = new AtomicReference<>();
     run(vertx, tc, () -> {
       Deadline deadline = Deadline.in(10);
-      return settle(Tasks.waitFor(vertx, deadline, s1 -> {
+      return settle(Tasks.waitFor(vertx, deadline, (CancelScope s1) -> {
         cm1.set(s1);
-        return Tasks.waitFor(s1, deadline, s2 -> {
+        return Tasks.waitFor(s1, deadline, (CancelScope s2) -> {
           cm2.set(s2);
           return Tasks.sleep(s2, 10_000);
         }).onFailure(inner::set);
@@ -103,7 +103,7 @@ class TimeoutsTest {
   @DisplayName("test_waiter_cancelled")
   void test_waiter_cancelled(Vertx vertx, VertxTestContext tc) {
     AtomicReference<Throwable> sleep = new AtomicReference<>();
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> Tasks.sleep(s, 10_000).onFailure(sleep::set)))
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, (CancelScope s) -> Tasks.sleep(s, 10_000).onFailure(sleep::set)))
       .map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(sleep.get()).isInstanceOf(CancelledException.class);
@@ -115,10 +115,10 @@ class TimeoutsTest {
   @DisplayName("test_timeout_not_called")
   void test_timeout_not_called(Vertx vertx, VertxTestContext tc) {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
-    run(vertx, tc, () -> Tasks.waitFor(vertx, 10_000, s -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, 10_000, (CancelScope s) -> {
       cm.set(s);
       return Tasks.sleep(s, 10);
-    }).map(v -> {
+    }).map((Void v) -> {
       assertThat(cm.get().expired()).isFalse();
       assertThat(cm.get().deadline().remainingMs()).isPositive();
       return null;
@@ -129,10 +129,10 @@ class TimeoutsTest {
   @DisplayName("test_timeout_disabled")
   void test_timeout_disabled(Vertx vertx, VertxTestContext tc) {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
-    run(vertx, tc, () -> Tasks.waitFor(vertx, Deadline.NONE, s -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, Deadline.NONE, (CancelScope s) -> {
       cm.set(s);
       return Tasks.sleep(s, 10);
-    }).map(v -> {
+    }).map((Void v) -> {
       assertThat(cm.get().expired()).isFalse();
       assertThat(cm.get().deadline().isNone()).isTrue();
       return null;
@@ -145,7 +145,7 @@ class TimeoutsTest {
     run(vertx, tc, () -> {
       CancelScope task = CancelScope.create(vertx);
       CancelScope cm = task.child(Deadline.NONE);
-      return Tasks.sleep(cm, 10).map(v -> {
+      return Tasks.sleep(cm, 10).map((Void v) -> {
         assertThat(cm.expired()).isFalse();
         assertThat(cm.deadline().isNone()).isTrue();
         cm.close();
@@ -161,7 +161,7 @@ class TimeoutsTest {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
     run(vertx, tc, () -> {
       long t0 = System.nanoTime();
-      return settle(Tasks.waitFor(vertx, 0, s -> {
+      return settle(Tasks.waitFor(vertx, 0, (CancelScope s) -> {
         cm.set(s);
         return Tasks.sleep(s, 10_000);
       })).map((AsyncResult<?> ar) -> {
@@ -180,7 +180,7 @@ class TimeoutsTest {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
     run(vertx, tc, () -> {
       long t0 = System.nanoTime();
-      return settle(Tasks.waitFor(vertx, 0, s -> {
+      return settle(Tasks.waitFor(vertx, 0, (CancelScope s) -> {
         cm.set(s);
         return Tasks.sleep(s, 0);
       })).map((AsyncResult<?> ar) -> {
@@ -199,7 +199,7 @@ class TimeoutsTest {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
     run(vertx, tc, () -> {
       long t0 = System.nanoTime();
-      return settle(Tasks.waitFor(vertx, -11_000, s -> {
+      return settle(Tasks.waitFor(vertx, -11_000, (CancelScope s) -> {
         cm.set(s);
         return Tasks.sleep(s, 0);
       })).map((AsyncResult<?> ar) -> {
@@ -216,7 +216,7 @@ class TimeoutsTest {
   void test_foreign_exception_passed(Vertx vertx, VertxTestContext tc) {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
     IllegalArgumentException keyError = new IllegalArgumentException("KeyError");
-    run(vertx, tc, () -> settle(Tasks.<Void>waitFor(vertx, 10, s -> {
+    run(vertx, tc, () -> settle(Tasks.<Void>waitFor(vertx, 10, (CancelScope s) -> {
       cm.set(s);
       throw keyError;
     })).map((AsyncResult<?> ar) -> {
@@ -245,7 +245,7 @@ class TimeoutsTest {
   @DisplayName("test_foreign_exception_on_timeout — DIFFERS: a crash while cancelling is attached to the timeout, which wins")
   void test_foreign_exception_on_timeout(Vertx vertx, VertxTestContext tc) {
     // async def crash(): try: await asyncio.sleep(1) finally: 1/0
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> Tasks.sleep(s, 1_000).transform(ar -> raise(zeroDivision()))))
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, (CancelScope s) -> Tasks.sleep(s, 1_000).transform(ar -> raise(zeroDivision()))))
       .map((AsyncResult<?> ar) -> {
         Throwable e = failure(ar);
         assertThat(e).isInstanceOf(DeadlineExceededException.class);
@@ -259,7 +259,7 @@ class TimeoutsTest {
   @DisplayName("test_foreign_exception_on_timeout_2 — DIFFERS: the last crash while cancelling is attached to the timeout")
   void test_foreign_exception_on_timeout_2(Vertx vertx, VertxTestContext tc) {
     // try: try: raise ValueError finally: await sleep(1) finally: try: raise KeyError finally: 1/0
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> Asyncio.<Void>raise(new IllegalStateException("ValueError"))
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, (CancelScope s) -> Asyncio.<Void>raise(new IllegalStateException("ValueError"))
       .transform(ar -> Tasks.sleep(s, 1_000))
       .transform(ar -> Asyncio.<Void>raise(new IllegalArgumentException("KeyError")))
       .transform(ar -> Asyncio.<Void>raise(zeroDivision())))).map((AsyncResult<?> ar) -> {
@@ -277,7 +277,7 @@ class TimeoutsTest {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
     run(vertx, tc, () -> {
       CancelScope task = CancelScope.create(vertx);
-      return settle(Tasks.timeout(task, 10_000, s -> {
+      return settle(Tasks.timeout(task, 10_000, (CancelScope s) -> {
         cm.set(s);
         task.cancel(); // asyncio.current_task().cancel()
         return Tasks.sleep(s, 10_000);
@@ -295,7 +295,7 @@ class TimeoutsTest {
   void test_outer_task_is_not_cancelled(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       CancelScope task = CancelScope.create(vertx);
-      return settle(Tasks.timeout(task, 1, s -> Tasks.sleep(s, 10_000))).map((AsyncResult<?> ar) -> {
+      return settle(Tasks.timeout(task, 1, (CancelScope s) -> Tasks.sleep(s, 10_000))).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(task.isCancelled()).isFalse();
         task.close();
@@ -309,9 +309,9 @@ class TimeoutsTest {
   void test_nested_timeouts_concurrent(Vertx vertx, VertxTestContext tc) {
     AtomicReference<CancelScope> outer = new AtomicReference<>();
     AtomicReference<Throwable> inner = new AtomicReference<>();
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 20, s1 -> {
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 20, (CancelScope s1) -> {
       outer.set(s1);
-      return Tasks.waitFor(s1, 1_000, s2 -> Tasks.sleep(s2, 10_000)).onFailure(inner::set);
+      return Tasks.waitFor(s1, 1_000, (CancelScope s2) -> Tasks.sleep(s2, 10_000)).onFailure(inner::set);
     })).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
       assertThat(inner.get()).isSameAs(outer.get().reason());
@@ -324,7 +324,7 @@ class TimeoutsTest {
   void test_nested_timeouts_loop_busy(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       long t0 = System.nanoTime();
-      return settle(Tasks.waitFor(vertx, 200, s1 -> Tasks.waitFor(s1, 20, s2 -> Tasks.sleep(s2, 1_000))
+      return settle(Tasks.waitFor(vertx, 200, (CancelScope s1) -> Tasks.waitFor(s1, 20, (CancelScope s2) -> Tasks.sleep(s2, 1_000))
         .recover(err -> {
           assertThat(err).isInstanceOf(DeadlineExceededException.class); // caught by (2)
           return Future.succeededFuture();
@@ -344,7 +344,7 @@ class TimeoutsTest {
     run(vertx, tc, () -> {
       CancelScope task = CancelScope.create(vertx);
       Deadline deadline1 = Deadline.in(10_000);
-      Future<Void> f = Tasks.waitFor(task, deadline1, s -> {
+      Future<Void> f = Tasks.waitFor(task, deadline1, (CancelScope s) -> {
         cm.set(s);
         return Tasks.sleep(s, 50_000);
       });
@@ -371,7 +371,7 @@ class TimeoutsTest {
   @DisplayName("test_repr_expired")
   void test_repr_expired(Vertx vertx, VertxTestContext tc) {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> {
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, (CancelScope s) -> {
       cm.set(s);
       return Tasks.sleep(s, 10_000);
     })).map((AsyncResult<?> ar) -> {
@@ -385,10 +385,10 @@ class TimeoutsTest {
   @DisplayName("test_repr_finished")
   void test_repr_finished(Vertx vertx, VertxTestContext tc) {
     AtomicReference<CancelScope> cm = new AtomicReference<>();
-    run(vertx, tc, () -> Tasks.waitFor(vertx, 10_000, s -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, 10_000, (CancelScope s) -> {
       cm.set(s);
       return Tasks.sleep(s, 0);
-    }).map(v -> {
+    }).map((Void v) -> {
       assertThat(cm.get()).hasToString("CancelScope[closed]");
       return null;
     }));
@@ -406,10 +406,10 @@ class TimeoutsTest {
   @DisplayName("test_nested_timeout_in_finally: cleanup after a timeout gets a timeout of its own (in a fresh scope)")
   void test_nested_timeout_in_finally(Vertx vertx, VertxTestContext tc) {
     AtomicReference<Future<Void>> cleanup = new AtomicReference<>();
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> Tasks.sleep(s, 1_000).onFailure(err ->
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, (CancelScope s) -> Tasks.sleep(s, 1_000).onFailure(err ->
       // finally: async with asyncio.timeout(0.01): await asyncio.sleep(10) — the cancelled scope would
       // cancel it at once (level-triggered), so cleanup runs in a scope of its own
-      cleanup.set(Tasks.waitFor(vertx, 10, c -> Tasks.sleep(c, 10_000))))))
+      cleanup.set(Tasks.waitFor(vertx, 10, (CancelScope c) -> Tasks.sleep(c, 10_000))))))
       .compose(ar -> {
         Throwable e1 = failure(ar);
         assertThat(e1).isInstanceOf(DeadlineExceededException.class);
@@ -432,10 +432,10 @@ class TimeoutsTest {
       task.cancel();
       return settle(Tasks.sleep(task, 1_000)).compose(work -> {
         assertThat(failure(work)).isInstanceOf(CancelledException.class);
-        Future<Void> inCancelled = Tasks.timeout(task, 0, s -> Tasks.sleep(s, 1_000));
+        Future<Void> inCancelled = Tasks.timeout(task, 0, (CancelScope s) -> Tasks.sleep(s, 1_000));
         assertThat(inCancelled.cause()).as("level-triggered").isSameAs(task.reason());
         task.close();
-        return settle(Tasks.waitFor(vertx, 0, s -> Tasks.sleep(s, 1_000)));
+        return settle(Tasks.waitFor(vertx, 0, (CancelScope s) -> Tasks.sleep(s, 1_000)));
       }).map((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         return null;
@@ -452,7 +452,7 @@ class TimeoutsTest {
       return settle(Tasks.sleep(task, 1_000)).compose(work -> {
         task.close();
         CancelScope cleanupTask = CancelScope.create(vertx);
-        return settle(Tasks.timeout(cleanupTask, 1_000, s -> {
+        return settle(Tasks.timeout(cleanupTask, 1_000, (CancelScope s) -> {
           cleanupTask.cancel();
           return Tasks.sleep(s, 2_000);
         })).onComplete(x -> cleanupTask.close());
@@ -466,10 +466,10 @@ class TimeoutsTest {
   @Test
   @DisplayName("test_timeout_expiring: a body that swallows the cancellation ends normally (reschedule not ported)")
   void test_timeout_expiring(Vertx vertx, VertxTestContext tc) {
-    run(vertx, tc, () -> Tasks.waitFor(vertx, 10, s -> settle(Tasks.sleep(s, 1_000)).map((AsyncResult<?> ar) -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, 10, (CancelScope s) -> settle(Tasks.sleep(s, 1_000)).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(CancelledException.class);
       return "swallowed";
-    })).map(v -> {
+    })).map((String v) -> {
       assertThat(v).isEqualTo("swallowed");
       return null;
     }));
@@ -479,7 +479,7 @@ class TimeoutsTest {
   @DisplayName("test_timeout_without_task — DIFFERS: no task or event loop needed; it works from any thread")
   void test_timeout_without_task(Vertx vertx, VertxTestContext tc) {
     // called on the JUnit thread, not a Vert.x thread
-    Tasks.waitFor(vertx, 10, s -> Tasks.sleep(s, 1_000)).onComplete(tc.failing(err -> tc.verify(() -> {
+    Tasks.waitFor(vertx, 10, (CancelScope s) -> Tasks.sleep(s, 1_000)).onComplete(tc.failing(err -> tc.verify(() -> {
       assertThat(err).isInstanceOf(DeadlineExceededException.class);
       tc.completeNow();
     })));
@@ -489,7 +489,7 @@ class TimeoutsTest {
   @DisplayName("test_timeout_taskgroup — DIFFERS: the timeout is reported at the deadline; the group's own failure comes from join()")
   void test_timeout_taskgroup(Vertx vertx, VertxTestContext tc) {
     AtomicReference<Future<Void>> join = new AtomicReference<>();
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, s -> {
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 10, (CancelScope s) -> {
       TaskGroup tg = TaskGroup.create(s);
       // async def task(): try: await sleep(2) finally: 1/0
       tg.spawn(c -> Tasks.sleep(c, 2_000).transform(ar -> Asyncio.<Void>raise(zeroDivision())));

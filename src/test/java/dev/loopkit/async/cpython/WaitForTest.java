@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * CPython's {@code Lib/test/test_asyncio/test_waitfor.py} (3.13), case by case, on loopkit's API:
- * {@code asyncio.wait_for(coro, t)} is {@code Tasks.waitFor(parent, t, scope -> work)}. The work runs in
+ * {@code asyncio.wait_for(coro, t)} is {@code Tasks.waitFor(parent, t, (CancelScope scope) -> work)}. The work runs in
  * the wait's scope, so cancelling is releasing what it registered; a future started outside the scope is
  * not cancelled by it — loopkit's {@code asyncio.shield}. Cases marked DIFFERS assert loopkit's documented
  * behaviour (README, "asyncio differences"): chiefly, {@code waitFor} fails at the deadline, right after
@@ -53,8 +53,8 @@ class WaitForTest {
     SlowTask t = new SlowTask();
     run(vertx, tc, () -> {
       CancelScope waitForTask = CancelScope.create(vertx);
-      Future<Void> f = Tasks.waitFor(waitForTask, SlowTask.TASK_TIMEOUT * 2, s -> t.run(vertx));
-      return Tasks.sleep(vertx, 0).compose(v -> {
+      Future<Void> f = Tasks.waitFor(waitForTask, SlowTask.TASK_TIMEOUT * 2, (CancelScope s) -> t.run(vertx));
+      return Tasks.sleep(vertx, 0).compose((Void v) -> {
         waitForTask.cancel();
         return settle(f);
       }).compose((AsyncResult<?> ar) -> {
@@ -70,7 +70,7 @@ class WaitForTest {
   @DisplayName("test_asyncio_wait_for_timeout — DIFFERS: the timeout is reported at the deadline, not when the task gives in")
   void test_asyncio_wait_for_timeout(Vertx vertx, VertxTestContext tc) {
     SlowTask t = new SlowTask();
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, SlowTask.TASK_TIMEOUT / 2, s -> t.run(vertx))).compose((AsyncResult<?> ar) -> {
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, SlowTask.TASK_TIMEOUT / 2, (CancelScope s) -> t.run(vertx))).compose((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
       assertThat(t.exited).isFalse();
       return Tasks.sleep(vertx, SlowTask.TASK_TIMEOUT * 2);
@@ -81,7 +81,7 @@ class WaitForTest {
   @DisplayName("test_wait_for_timeout_less_then_0_or_0_future_done")
   void test_wait_for_timeout_less_then_0_or_0_future_done(Vertx vertx, VertxTestContext tc) {
     Future<String> fut = Future.succeededFuture("done");
-    run(vertx, tc, () -> Tasks.waitFor(vertx, 0, s -> fut).map(ret -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, 0, (CancelScope s) -> fut).map(ret -> {
       assertThat(ret).isEqualTo("done");
       assertThat(fut.isComplete()).isTrue();
       return null;
@@ -93,7 +93,7 @@ class WaitForTest {
   void test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started(Vertx vertx, VertxTestContext tc) {
     AtomicBoolean fooStarted = new AtomicBoolean();
     run(vertx, tc, () -> {
-      Future<Void> f = Tasks.waitFor(vertx, 0, s -> {
+      Future<Void> f = Tasks.waitFor(vertx, 0, (CancelScope s) -> {
         fooStarted.set(true);
         return Tasks.sleep(s, 1_000);
       });
@@ -114,7 +114,7 @@ class WaitForTest {
   private Future<Void> zeroOrLess(Vertx vertx, long timeout) {
     AtomicBoolean fooRunning = new AtomicBoolean();
     AtomicReference<Future<String>> fut = new AtomicReference<>();
-    return settle(Tasks.waitFor(vertx, timeout, s -> {
+    return settle(Tasks.waitFor(vertx, timeout, (CancelScope s) -> {
       fooRunning.set(true);
       fut.set(Tasks.sleep(s, 10_000).onComplete(ar -> fooRunning.set(false)).map("done"));
       return fut.get();
@@ -132,7 +132,7 @@ class WaitForTest {
   void test_wait_for(Vertx vertx, VertxTestContext tc) {
     AtomicBoolean fooRunning = new AtomicBoolean();
     AtomicReference<Future<String>> fut = new AtomicReference<>();
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 100, s -> {
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 100, (CancelScope s) -> {
       fooRunning.set(true);
       fut.set(Tasks.sleep(s, 60_000).onComplete(ar -> fooRunning.set(false)).map("done"));
       return fut.get();
@@ -147,7 +147,7 @@ class WaitForTest {
   @Test
   @DisplayName("test_wait_for_blocking (timeout=None)")
   void test_wait_for_blocking(Vertx vertx, VertxTestContext tc) {
-    run(vertx, tc, () -> Tasks.waitFor(vertx, Deadline.NONE, s -> Future.succeededFuture("done")).map(res -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, Deadline.NONE, (CancelScope s) -> Future.succeededFuture("done")).map(res -> {
       assertThat(res).isEqualTo("done");
       return null;
     }));
@@ -158,9 +158,9 @@ class WaitForTest {
   void test_wait_for_race_condition(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       Promise<String> fut = Promise.promise();
-      Future<String> task = Tasks.waitFor(vertx, 200, s -> fut.future());
+      Future<String> task = Tasks.waitFor(vertx, 200, (CancelScope s) -> fut.future());
       vertx.runOnContext(v -> fut.complete("ok")); // loop.call_soon(fut.set_result, "ok")
-      return task.map(res -> {
+      return task.map((String res) -> {
         assertThat(res).isEqualTo("ok");
         return null;
       });
@@ -170,10 +170,10 @@ class WaitForTest {
   @Test
   @DisplayName("test_wait_for_cancellation_race_condition: a value produced on cancellation wins")
   void test_wait_for_cancellation_race_condition(Vertx vertx, VertxTestContext tc) {
-    run(vertx, tc, () -> Tasks.waitFor(vertx, 10, s -> settle(Tasks.sleep(s, 1_000)).map((AsyncResult<?> ar) -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, 10, (CancelScope s) -> settle(Tasks.sleep(s, 1_000)).map((AsyncResult<?> ar) -> {
       assertThat(failure(ar)).isInstanceOf(CancelledException.class);
       return 1;
-    })).map(result -> {
+    })).map((Integer result) -> {
       assertThat(result).isEqualTo(1);
       return null;
     }));
@@ -183,16 +183,16 @@ class WaitForTest {
   @DisplayName("test_wait_for_waits_for_task_cancellation — DIFFERS: the timeout does not wait for the task's own cleanup")
   void test_wait_for_waits_for_task_cancellation(Vertx vertx, VertxTestContext tc) {
     AtomicBoolean taskDone = new AtomicBoolean();
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 1, s -> Tasks.sleep(s, 10_000)
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 1, (CancelScope s) -> Tasks.sleep(s, 10_000)
       // except CancelledError: await asyncio.sleep(EPSILON); raise / finally: task_done = True
-      .transform(ar -> Tasks.sleep(vertx, 1).compose(v -> Future.<Void>failedFuture(ar.cause())))
+      .transform((AsyncResult<Void> ar) -> Tasks.sleep(vertx, 1).compose(v -> Future.<Void>failedFuture(ar.cause())))
       .onComplete(ar -> taskDone.set(true)))).compose((AsyncResult<?> ar) -> {
         Throwable e = failure(ar);
         assertThat(e).isInstanceOf(DeadlineExceededException.class);
         assertThat(e.getCause()).isInstanceOf(CancelledException.class);
         assertThat(taskDone).as("not waited for").isFalse();
         return Tasks.sleep(vertx, 20);
-      }).map(v -> {
+      }).map((Void v) -> {
         assertThat(taskDone).isTrue();
         return null;
       }));
@@ -202,14 +202,14 @@ class WaitForTest {
   @DisplayName("test_wait_for_waits_for_task_cancellation_w_timeout_0 — DIFFERS: the same with a zero timeout")
   void test_wait_for_waits_for_task_cancellation_w_timeout_0(Vertx vertx, VertxTestContext tc) {
     AtomicBoolean taskDone = new AtomicBoolean();
-    run(vertx, tc, () -> Tasks.sleep(vertx, 1).compose(x -> settle(Tasks.waitFor(vertx, 0, s -> Tasks.sleep(s, 10_000)
-      .transform(ar -> Tasks.sleep(vertx, 1).compose(v -> Future.<Void>failedFuture(ar.cause())))
+    run(vertx, tc, () -> Tasks.sleep(vertx, 1).compose(x -> settle(Tasks.waitFor(vertx, 0, (CancelScope s) -> Tasks.sleep(s, 10_000)
+      .transform((AsyncResult<Void> ar) -> Tasks.sleep(vertx, 1).compose(v -> Future.<Void>failedFuture(ar.cause())))
       .onComplete(ar -> taskDone.set(true))))).compose((AsyncResult<?> ar) -> {
         Throwable e = failure(ar);
         assertThat(e).isInstanceOf(DeadlineExceededException.class);
         assertThat(e.getCause()).isInstanceOf(CancelledException.class);
         return Tasks.sleep(vertx, 20);
-      }).map(v -> {
+      }).map((Void v) -> {
         assertThat(taskDone).isTrue();
         return null;
       }));
@@ -221,7 +221,7 @@ class WaitForTest {
     class FooException extends RuntimeException {
       private static final long serialVersionUID = 1L;
     }
-    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 1, s -> Tasks.sleep(s, 200).transform(ar -> raise(new FooException()))))
+    run(vertx, tc, () -> settle(Tasks.waitFor(vertx, 1, (CancelScope s) -> Tasks.sleep(s, 200).transform(ar -> raise(new FooException()))))
       .map((AsyncResult<?> ar) -> {
         Throwable e = failure(ar);
         assertThat(e).isInstanceOf(DeadlineExceededException.class);
@@ -246,7 +246,7 @@ class WaitForTest {
     AtomicReference<Future<Void>> task = new AtomicReference<>();
     run(vertx, tc, () -> {
       CancelScope waiting = CancelScope.create(vertx);
-      Future<Void> wait = Tasks.waitFor(waiting, timeout, s -> {
+      Future<Void> wait = Tasks.waitFor(waiting, timeout, (CancelScope s) -> {
         // blocking_coroutine: awaits a future that never completes — registered with the scope
         Promise<Void> fut = Promise.promise();
         s.onCancel(fut::tryFail);
@@ -266,8 +266,8 @@ class WaitForTest {
   @Test
   @DisplayName("test_wait_for_cancel_suppressed (GH-86296): a task that returns a value on cancellation gives that value")
   void test_wait_for_cancel_suppressed(Vertx vertx, VertxTestContext tc) {
-    run(vertx, tc, () -> Tasks.waitFor(vertx, 100, s -> Tasks.sleep(s, 10_000).map(0).recover(err -> Future.succeededFuture(42)))
-      .map(res -> {
+    run(vertx, tc, () -> Tasks.waitFor(vertx, 100, (CancelScope s) -> Tasks.sleep(s, 10_000).map(0).recover(err -> Future.succeededFuture(42)))
+      .map((Integer res) -> {
         assertThat(res).isEqualTo(42);
         return null;
       }));
@@ -280,10 +280,10 @@ class WaitForTest {
     run(vertx, tc, () -> {
       Future<String> innerTask = Future.succeededFuture("done");
       CancelScope task = CancelScope.create(vertx);
-      Future<Void> waiting = Tasks.waitFor(task, 100_000, s -> innerTask)
+      Future<Void> waiting = Tasks.waitFor(task, 100_000, (CancelScope s) -> innerTask)
         .compose(v -> Tasks.sleep(task, 1_000))
         .onSuccess(v -> reachedEnd.set(true));
-      return Tasks.sleep(vertx, 0).compose(v -> {
+      return Tasks.sleep(vertx, 0).compose((Void v) -> {
         task.cancel();
         return settle(waiting);
       }).map((AsyncResult<?> ar) -> {
@@ -301,11 +301,11 @@ class WaitForTest {
   void test_zero_timeout(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       Future<String> task = Tasks.sleep(vertx, 10).map("done");
-      return settle(Tasks.waitFor(vertx, 0, s -> task)).compose((AsyncResult<?> ar) -> {
+      return settle(Tasks.waitFor(vertx, 0, (CancelScope s) -> task)).compose((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(task.isComplete()).isFalse();
         return task;
-      }).map(done -> {
+      }).map((String done) -> {
         assertThat(done).isEqualTo("done");
         return null;
       });
@@ -317,7 +317,7 @@ class WaitForTest {
   void test_none_timeout(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       Future<String> task = Tasks.sleep(vertx, 100).map("done");
-      return Tasks.waitFor(vertx, Deadline.NONE, s -> task).map(res -> {
+      return Tasks.waitFor(vertx, Deadline.NONE, (CancelScope s) -> task).map((String res) -> {
         assertThat(task.isComplete()).isTrue();
         assertThat(res).isEqualTo("done");
         return null;
@@ -330,11 +330,11 @@ class WaitForTest {
   void test_shielded_timeout(Vertx vertx, VertxTestContext tc) {
     run(vertx, tc, () -> {
       Future<String> task = Tasks.sleep(vertx, 100).map("done");
-      return settle(Tasks.waitFor(vertx, 10, s -> task)).compose((AsyncResult<?> ar) -> {
+      return settle(Tasks.waitFor(vertx, 10, (CancelScope s) -> task)).compose((AsyncResult<?> ar) -> {
         assertThat(failure(ar)).isInstanceOf(DeadlineExceededException.class);
         assertThat(task.isComplete()).isFalse();
         return task;
-      }).map(done -> {
+      }).map((String done) -> {
         assertThat(done).isEqualTo("done");
         return null;
       });
