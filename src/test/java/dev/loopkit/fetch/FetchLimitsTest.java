@@ -77,8 +77,11 @@ class FetchLimitsTest {
       assertThat(up.maxActiveRequests()).as("maxPerHost 2").isEqualTo(2);
       FetchResult other = reply.results().get(6);
       assertThat(other.elapsedMs()).as("host 2 is not stuck behind host 1's queue").isLessThan(100);
-      FetchResult queued = reply.results().get(5);
-      assertThat(queued.queueMs()).as("the last request of host 1 waited about two rounds").isGreaterThan(150);
+      // with several shards the requests reach the limiter in about input order, not exactly: the one that
+      // waited longest, whichever it is, waited about two rounds of host 1's two slots
+      FetchResult queued = reply.results().subList(0, 6).stream()
+        .max(java.util.Comparator.comparingDouble(FetchResult::queueMs)).orElseThrow();
+      assertThat(queued.queueMs()).as("the last request of host 1 to get a slot waited about two rounds").isGreaterThan(150);
       assertThat(queued.elapsedMs()).isGreaterThanOrEqualTo(queued.queueMs());
       assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(290);
       return reply;
