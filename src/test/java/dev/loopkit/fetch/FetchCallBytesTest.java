@@ -3,6 +3,7 @@ package dev.loopkit.fetch;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.demo.DemoUpstreamVerticle;
 import dev.loopkit.hostile.RawUpstream;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -57,7 +58,7 @@ class FetchCallBytesTest {
   void declared_bodies_past_the_call_limit_fail_at_once_and_the_rest_keep_their_results(Vertx vertx, VertxTestContext tc) {
     // each 40 kB text body costs 80 kB (as received, and as the reply's text) plus its head: two fit in 200 kB
     FetchEngine engine = engine(vertx, 200_000);
-    engine.fetch(FetchRequest.of(items(5, "bytes=40000&type=text")).concurrency(1)).map(reply -> {
+    engine.fetch(FetchRequest.of(items(5, "bytes=40000&type=text")).concurrency(1)).map((FetchReply reply) -> {
       JsonArray rs = reply.toJson().getJsonArray("results");
       assertOk(rs.getJsonObject(0), 200);
       assertOk(rs.getJsonObject(1), 200);
@@ -76,7 +77,7 @@ class FetchCallBytesTest {
   void streamed_bodies_are_counted_chunk_by_chunk_and_the_item_crossing_the_limit_is_reset(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = engine(vertx, 300_000);
     // chunked, no content-length: the limit can only be seen while reading
-    engine.fetch(FetchRequest.of(items(6, "bytes=100000&type=text&chunked=true")).concurrency(6)).map(reply -> {
+    engine.fetch(FetchRequest.of(items(6, "bytes=100000&type=text&chunked=true")).concurrency(6)).map((FetchReply reply) -> {
       long kept = 0;
       int tooLarge = 0;
       int resetMidBody = 0;
@@ -103,7 +104,7 @@ class FetchCallBytesTest {
   @Test
   void in_mode_all_the_first_item_past_the_limit_fails_the_call_413(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = engine(vertx, 100_000);
-    engine.fetch(FetchRequest.of(items(3, "bytes=40000&type=text")).concurrency(1).mode(FetchMode.ALL)).transform(ar -> {
+    engine.fetch(FetchRequest.of(items(3, "bytes=40000&type=text")).concurrency(1).mode(FetchMode.ALL)).transform((AsyncResult<FetchReply> ar) -> {
       assertThatFailure(ar.cause()).failedWith(FailureCode.PAYLOAD_TOO_LARGE).messageContains("requests[1]", "PAYLOAD_TOO_LARGE");
       return Future.<Void>succeededFuture();
     }).compose(r -> Fixture.releasedAndClosed(vertx, engine, up)).onComplete(tc.succeedingThenComplete());
@@ -119,7 +120,7 @@ class FetchCallBytesTest {
     Future.all(json, text).compose(cf -> {
       FetchEngine engine = FetchEngine.create(vertx, new FetchOptions().setMaxCallBytes(200_000)
         .setAllowedHosts(List.of("127.0.0.1:" + json.result().port(), "127.0.0.1:" + text.result().port())));
-      return engine.fetch(FetchRequest.of(json.result().base() + "/", text.result().base() + "/")).map(reply -> {
+      return engine.fetch(FetchRequest.of(json.result().base() + "/", text.result().base() + "/")).map((FetchReply reply) -> {
         FetchResult parsed = reply.results().get(0);
         assertThat(parsed.error()).as(parsed.message()).isEqualTo(FetchErrorCode.PAYLOAD_TOO_LARGE);
         assertThat(parsed.message()).contains("JSON body of 30004 bytes", "not parsed");
@@ -140,7 +141,7 @@ class FetchCallBytesTest {
     // encoded reply stays below the limit
     long limit = 2L * 1024 * 1024;
     FetchEngine engine = engine(vertx, limit);
-    engine.fetch(FetchRequest.of(items(400, "bytes=262144&type=text&chunked=true"))).map(reply -> {
+    engine.fetch(FetchRequest.of(items(400, "bytes=262144&type=text&chunked=true"))).map((FetchReply reply) -> {
       long kept = reply.results().stream().filter(FetchResult::ok).mapToLong(r -> r.body().length()).sum();
       long tooLarge = reply.results().stream().filter(r -> r.error() == FetchErrorCode.PAYLOAD_TOO_LARGE).count();
       assertThat(kept).isLessThanOrEqualTo(limit);
@@ -165,7 +166,7 @@ class FetchCallBytesTest {
     RawUpstream.start(vertx, RawUpstream.write(head.toString())).compose(raw -> {
       FetchEngine engine = FetchEngine.create(vertx, new FetchOptions().setMaxCallBytes(20_000)
         .setAllowedHosts(List.of("127.0.0.1:" + raw.port())));
-      return engine.fetch(FetchRequest.of(raw.base() + "/a", raw.base() + "/b").concurrency(1)).map(reply -> {
+      return engine.fetch(FetchRequest.of(raw.base() + "/a", raw.base() + "/b").concurrency(1)).map((FetchReply reply) -> {
         assertThat(reply.results().get(0).ok()).isTrue();
         FetchResult second = reply.results().get(1);
         assertThat(second.error()).as(second.message()).isEqualTo(FetchErrorCode.PAYLOAD_TOO_LARGE);

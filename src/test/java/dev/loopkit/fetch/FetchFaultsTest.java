@@ -3,6 +3,7 @@ package dev.loopkit.fetch;
 import dev.loopkit.async.CancelScope;
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.demo.DemoUpstreamVerticle;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -63,7 +64,7 @@ class FetchFaultsTest {
       .timeoutMs(1_500)
       .concurrency(10);
     long t0 = System.nanoTime();
-    engine.fetch(req).map(reply -> {
+    engine.fetch(req).map((FetchReply reply) -> {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       assertThat(ms).as("the call ends at its 1500 ms deadline, not at the faults' pace").isBetween(1_400L, 4_000L);
       JsonArray rs = reply.toJson().getJsonArray("results");
@@ -97,7 +98,7 @@ class FetchFaultsTest {
 
   @Test
   void binary_bodies_come_back_as_base64(Vertx vertx, VertxTestContext tc) {
-    engine.fetch(FetchRequest.of(base + "/item/1?bytes=10")).map(reply -> {
+    engine.fetch(FetchRequest.of(base + "/item/1?bytes=10")).map((FetchReply reply) -> {
       JsonObject r = reply.toJson().getJsonArray("results").getJsonObject(0);
       assertThat(r.getString("base64")).isEqualTo("AAAAAAAAAAAAAA==");
       assertThat(r.containsKey("text")).isFalse();
@@ -155,7 +156,7 @@ class FetchFaultsTest {
   void a_cancelled_scope_starts_nothing(Vertx vertx, VertxTestContext tc) {
     CancelScope scope = CancelScope.create(vertx);
     scope.cancel("too late");
-    engine.fetch(FetchRequest.of(base + "/item/1"), scope).transform(ar -> {
+    engine.fetch(FetchRequest.of(base + "/item/1"), scope).transform((AsyncResult<FetchReply> ar) -> {
       assertThatFailure(ar.cause()).failedWith(FailureCode.CANCELLED);
       assertThat(up.connectionsAccepted()).isZero();
       scope.close();

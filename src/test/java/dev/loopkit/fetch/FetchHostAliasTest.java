@@ -51,7 +51,7 @@ class FetchHostAliasTest {
     }
     int[] hostsSeen = {0};
     long timer = vertx.setPeriodic(5, t -> hostsSeen[0] = Math.max(hostsSeen[0], engine.stats().getInteger("hosts")));
-    engine.fetch(FetchRequest.of(urls).concurrency(urls.size()).timeoutMs(20_000)).map(reply -> {
+    engine.fetch(FetchRequest.of(urls).concurrency(urls.size()).timeoutMs(20_000)).map((FetchReply reply) -> {
       vertx.cancelTimer(timer);
       assertThat(reply.succeeded()).isEqualTo(urls.size());
       assertThat(up.maxActiveRequests()).as("requests served at once across every spelling").isEqualTo(2);

@@ -2,6 +2,7 @@ package dev.loopkit.fetch;
 
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.demo.DemoUpstreamVerticle;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -59,7 +60,7 @@ class FetchLimitsTest {
   @Test
   void per_call_concurrency_is_what_the_upstream_sees(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, both());
-    engine.fetch(FetchRequest.of(delayed(up, 8, 60)).concurrency(2)).map(reply -> {
+    engine.fetch(FetchRequest.of(delayed(up, 8, 60)).concurrency(2)).map((FetchReply reply) -> {
       assertThat(reply.succeeded()).isEqualTo(8);
       assertThat(up.maxActiveRequests()).as("concurrency 2").isEqualTo(2);
       return reply;
@@ -72,7 +73,7 @@ class FetchLimitsTest {
     List<String> urls = new java.util.ArrayList<>(delayed(up, 6, 100));
     urls.addAll(delayed(up2, 2, 10));
     long t0 = System.nanoTime();
-    engine.fetch(FetchRequest.of(urls).concurrency(8)).map(reply -> {
+    engine.fetch(FetchRequest.of(urls).concurrency(8)).map((FetchReply reply) -> {
       assertThat(reply.succeeded()).isEqualTo(8);
       assertThat(up.maxActiveRequests()).as("maxPerHost 2").isEqualTo(2);
       FetchResult other = reply.results().get(6);
@@ -95,7 +96,7 @@ class FetchLimitsTest {
     urls.addAll(delayed(up2, 6, 60));
     int[] maxSeen = {0};
     long sampler = vertx.setPeriodic(2, t -> maxSeen[0] = (int) Math.max(maxSeen[0], up.activeRequests() + up2.activeRequests()));
-    engine.fetch(FetchRequest.of(urls).concurrency(12)).map(reply -> {
+    engine.fetch(FetchRequest.of(urls).concurrency(12)).map((FetchReply reply) -> {
       vertx.cancelTimer(sampler);
       assertThat(reply.succeeded()).isEqualTo(12);
       assertThat(maxSeen[0]).as("never more than maxInFlight at both upstreams together").isBetween(1, 3);
@@ -108,7 +109,7 @@ class FetchLimitsTest {
   void a_full_queue_refuses_at_once_with_overloaded(Vertx vertx, VertxTestContext tc) {
     // one shard: the five reach the limiter in input order, so 3 and 4 are the refused ones
     FetchEngine engine = FetchEngine.create(vertx, both().setMaxPerHost(1).setMaxInFlight(1).setMaxQueue(2).setShards(1));
-    engine.fetch(FetchRequest.of(delayed(up, 5, 80)).concurrency(5)).map(reply -> {
+    engine.fetch(FetchRequest.of(delayed(up, 5, 80)).concurrency(5)).map((FetchReply reply) -> {
       JsonArray rs = reply.toJson().getJsonArray("results");
       assertOk(rs.getJsonObject(0), 200);
       assertOk(rs.getJsonObject(1), 200);
@@ -155,7 +156,7 @@ class FetchLimitsTest {
   void calls_beyond_max_calls_are_refused_503(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, both().setMaxCalls(1));
     Future<FetchReply> first = engine.fetch(FetchRequest.of(base + "/item/1?delay_ms=100"));
-    engine.fetch(FetchRequest.of(base + "/item/2")).transform(ar -> {
+    engine.fetch(FetchRequest.of(base + "/item/2")).transform((AsyncResult<FetchReply> ar) -> {
       assertThatFailure(ar.cause()).failedWith(FailureCode.UNAVAILABLE).messageContains("maxCalls (1)");
       return first;
     }).compose(r -> clean(vertx, engine)).onComplete(tc.succeedingThenComplete());
@@ -164,7 +165,7 @@ class FetchLimitsTest {
   @Test
   void a_body_over_the_cap_is_refused_from_its_content_length_without_reading_it(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, both().setMaxBodyBytes(64 * 1024));
-    engine.fetch(FetchRequest.of(base + "/item/1?bytes=50000000", base + "/item/2?bytes=65536")).map(reply -> {
+    engine.fetch(FetchRequest.of(base + "/item/1?bytes=50000000", base + "/item/2?bytes=65536")).map((FetchReply reply) -> {
       JsonObject big = reply.toJson().getJsonArray("results").getJsonObject(0);
       assertItem(big, FetchErrorCode.BODY_TOO_LARGE);
       assertThat(big.getJsonObject("error").getString("message")).contains("content-length 50000000");
@@ -178,7 +179,7 @@ class FetchLimitsTest {
   @Test
   void a_head_request_is_not_judged_by_the_content_length_it_announces(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, both().setMaxBodyBytes(64 * 1024));
-    engine.fetch(new FetchRequest().add(FetchRequest.Item.get(base + "/item/1?bytes=1000000").method("HEAD"))).map(reply -> {
+    engine.fetch(new FetchRequest().add(FetchRequest.Item.get(base + "/item/1?bytes=1000000").method("HEAD"))).map((FetchReply reply) -> {
       FetchResult r = reply.results().get(0);
       assertThat(r.ok()).as("%s", r).isTrue();
       assertThat(r.headers().get("content-length")).isEqualTo("1000000");
@@ -190,7 +191,7 @@ class FetchLimitsTest {
   @Test
   void a_chunked_body_over_the_cap_resets_the_connection_mid_stream(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, both().setMaxBodyBytes(64 * 1024));
-    engine.fetch(FetchRequest.of(base + "/item/1?bytes=200000000&chunked=true&type=text")).map(reply -> {
+    engine.fetch(FetchRequest.of(base + "/item/1?bytes=200000000&chunked=true&type=text")).map((FetchReply reply) -> {
       FetchResult r = reply.results().get(0);
       assertThat(r.error()).isEqualTo(FetchErrorCode.BODY_TOO_LARGE);
       assertThat(r.message()).contains("connection reset");
@@ -204,7 +205,7 @@ class FetchLimitsTest {
   void redirects_are_followed_up_to_max_redirects(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, both().setMaxRedirects(3));
     String target = up2.baseUrl() + "/item/9";
-    engine.fetch(FetchRequest.of(base + "/item/1?fault=redirect-loop", base + "/item/2?redirect_to=" + target)).map(reply -> {
+    engine.fetch(FetchRequest.of(base + "/item/1?fault=redirect-loop", base + "/item/2?redirect_to=" + target)).map((FetchReply reply) -> {
       JsonArray rs = reply.toJson().getJsonArray("results");
       assertItem(rs.getJsonObject(0), FetchErrorCode.TOO_MANY_REDIRECTS);
       assertThat(rs.getJsonObject(0).getJsonObject("error").getString("message")).contains("maxRedirects (3)");
@@ -220,7 +221,7 @@ class FetchLimitsTest {
   @Test
   void max_redirects_zero_returns_the_3xx_as_it_is(Vertx vertx, VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, both().setMaxRedirects(0));
-    engine.fetch(FetchRequest.of(base + "/item/1?fault=redirect-loop")).map(reply -> {
+    engine.fetch(FetchRequest.of(base + "/item/1?fault=redirect-loop")).map((FetchReply reply) -> {
       FetchResult r = reply.results().get(0);
       assertThat(r.error()).isEqualTo(FetchErrorCode.HTTP_STATUS);
       assertThat(r.status()).isEqualTo(302);

@@ -2,6 +2,7 @@ package dev.loopkit.fetch;
 
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.demo.DemoUpstreamVerticle;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -53,7 +54,7 @@ class FetchModesTest {
   @Test
   void all_returns_every_result_in_input_order(Vertx vertx, VertxTestContext tc) {
     List<String> urls = IntStream.range(0, 6).mapToObj(i -> item(i, "delay_ms=" + (60 - i * 10))).toList();
-    engine.fetch(FetchRequest.of(urls).mode(FetchMode.ALL)).map(reply -> {
+    engine.fetch(FetchRequest.of(urls).mode(FetchMode.ALL)).map((FetchReply reply) -> {
       JsonObject json = reply.toJson();
       assertThat(json.getInteger("succeeded")).isEqualTo(6);
       assertThat(json.getInteger("failed")).isZero();
@@ -75,7 +76,7 @@ class FetchModesTest {
     long t0 = System.nanoTime();
     FetchRequest req = FetchRequest.of(item(0, ""), item(1, "status=500&delay_ms=50"), item(2, "fault=hang"), item(3, "fault=hang"))
       .mode(FetchMode.ALL).timeoutMs(10_000);
-    engine.fetch(req).transform(ar -> {
+    engine.fetch(req).transform((AsyncResult<FetchReply> ar) -> {
       assertThat(ar.failed()).as("mode all with a 500 must fail").isTrue();
       assertThatFailure(ar.cause()).failedWith(FailureCode.BAD_GATEWAY).messageContains("requests[1]", "HTTP_STATUS", "500");
       assertThat((System.nanoTime() - t0) / 1_000_000).as("fail fast, not at the deadline").isLessThan(5_000);
@@ -88,7 +89,7 @@ class FetchModesTest {
     long t0 = System.nanoTime();
     FetchRequest req = FetchRequest.of(item(0, ""), item(1, "status=404"), item(2, "delay_ms=5000"), item(3, "fault=hang"))
       .timeoutMs(400);
-    engine.fetch(req).map(reply -> {
+    engine.fetch(req).map((FetchReply reply) -> {
       assertThat((System.nanoTime() - t0) / 1_000_000).as("replied at the deadline").isBetween(350L, 3_000L);
       JsonObject json = reply.toJson();
       JsonArray rs = json.getJsonArray("results");
@@ -108,7 +109,7 @@ class FetchModesTest {
   @Test
   void any_takes_the_first_success_and_cancels_the_losers(Vertx vertx, VertxTestContext tc) {
     FetchRequest req = FetchRequest.of(item(0, "fault=hang"), item(1, "delay_ms=80"), item(2, "status=500")).mode(FetchMode.ANY);
-    engine.fetch(req).map(reply -> {
+    engine.fetch(req).map((FetchReply reply) -> {
       JsonObject json = reply.toJson();
       assertThat(json.getInteger("winner")).isEqualTo(1);
       JsonArray rs = json.getJsonArray("results");
@@ -123,7 +124,7 @@ class FetchModesTest {
   @Test
   void any_fails_when_every_request_failed(Vertx vertx, VertxTestContext tc) {
     FetchRequest req = FetchRequest.of(item(0, "status=500"), item(1, "fault=reset")).mode(FetchMode.ANY);
-    engine.fetch(req).transform(ar -> {
+    engine.fetch(req).transform((AsyncResult<FetchReply> ar) -> {
       assertThat(ar.failed()).isTrue();
       assertThatFailure(ar.cause()).failedWith(FailureCode.BAD_GATEWAY).messageContains("no request succeeded", "requests[0] HTTP_STATUS", "CONNECTION_RESET");
       return Future.<Void>succeededFuture();
@@ -133,7 +134,7 @@ class FetchModesTest {
   @Test
   void race_takes_the_first_completion_even_a_failure(Vertx vertx, VertxTestContext tc) {
     FetchRequest req = FetchRequest.of(item(0, "delay_ms=3000"), item(1, "status=503&delay_ms=30")).mode(FetchMode.RACE);
-    engine.fetch(req).map(reply -> {
+    engine.fetch(req).map((FetchReply reply) -> {
       JsonObject json = reply.toJson();
       assertThat(json.getInteger("winner")).isEqualTo(1);
       assertItem(json.getJsonArray("results").getJsonObject(1), FetchErrorCode.HTTP_STATUS);
@@ -146,7 +147,7 @@ class FetchModesTest {
   void quorum_stops_at_k_successes(Vertx vertx, VertxTestContext tc) {
     FetchRequest req = FetchRequest.of(item(0, "delay_ms=20"), item(1, "fault=hang"), item(2, "delay_ms=40"), item(3, "fault=hang"))
       .quorum(2);
-    engine.fetch(req).map(reply -> {
+    engine.fetch(req).map((FetchReply reply) -> {
       JsonObject json = reply.toJson();
       assertThat(json.getInteger("succeeded")).isEqualTo(2);
       assertThat(json.getInteger("cancelled")).isEqualTo(2);
@@ -158,7 +159,7 @@ class FetchModesTest {
   @Test
   void quorum_fails_as_soon_as_it_is_out_of_reach(Vertx vertx, VertxTestContext tc) {
     FetchRequest req = FetchRequest.of(item(0, "status=500"), item(1, "status=502"), item(2, "fault=hang")).quorum(2);
-    engine.fetch(req).transform(ar -> {
+    engine.fetch(req).transform((AsyncResult<FetchReply> ar) -> {
       assertThatFailure(ar.cause()).failedWith(FailureCode.BAD_GATEWAY).messageContains("quorum of 2 out of reach", "2 of 3 failed");
       return Future.<Void>succeededFuture();
     }).compose(v -> clean(vertx)).onComplete(tc.succeedingThenComplete());
@@ -167,7 +168,7 @@ class FetchModesTest {
   @Test
   void overall_deadline_in_mode_all_is_a_504(Vertx vertx, VertxTestContext tc) {
     FetchRequest req = FetchRequest.of(item(0, ""), item(1, "fault=hang")).mode(FetchMode.ALL).timeoutMs(200);
-    engine.fetch(req).transform(ar -> {
+    engine.fetch(req).transform((AsyncResult<FetchReply> ar) -> {
       // the Java API gives up with loopkit's one timeout type; the bus maps it to 504
       org.assertj.core.api.Assertions.assertThat(ar.cause()).isInstanceOf(dev.loopkit.async.DeadlineExceededException.class)
         .hasMessageContaining("deadline").hasMessageContaining("1 of 2 requests unfinished");

@@ -2,6 +2,7 @@ package dev.loopkit.fetch;
 
 import dev.loopkit.bus.FailureCode;
 import dev.loopkit.demo.DemoUpstreamVerticle;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -74,7 +75,7 @@ class FetchSecurityTest {
   @Test
   void an_address_outside_the_allowlist_is_refused_before_any_connection(VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, Fixture.allowing(good));
-    engine.fetch(FetchRequest.of("http://127.0.0.2:" + badPort() + "/item/1")).transform(ar -> {
+    engine.fetch(FetchRequest.of("http://127.0.0.2:" + badPort() + "/item/1")).transform((AsyncResult<FetchReply> ar) -> {
       assertThatFailure(ar.cause()).failedWith(FailureCode.FORBIDDEN).messageContains("urls[0]", "127.0.0.2", "not in allowedHosts");
       return engine.close();
     }).onComplete(tc.succeedingThenComplete());
@@ -84,7 +85,7 @@ class FetchSecurityTest {
   void a_redirect_to_a_forbidden_host_is_refused_on_that_hop(VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, Fixture.allowing(good));
     String to = "http://127.0.0.2:" + badPort() + "/item/7";
-    engine.fetch(FetchRequest.of(good.baseUrl() + "/item/1?redirect_to=" + to)).map(reply -> {
+    engine.fetch(FetchRequest.of(good.baseUrl() + "/item/1?redirect_to=" + to)).map((FetchReply reply) -> {
       FetchResult r = single(reply);
       assertThat(r.error()).isEqualTo(FetchErrorCode.FORBIDDEN_HOST);
       assertThat(r.message()).contains("redirect 1", "127.0.0.2");
@@ -95,7 +96,7 @@ class FetchSecurityTest {
   @Test
   void a_redirect_to_an_unsupported_scheme_is_an_invalid_url(VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, Fixture.allowing(good));
-    engine.fetch(FetchRequest.of(good.baseUrl() + "/item/1?redirect_to=file:///etc/passwd")).map(reply -> {
+    engine.fetch(FetchRequest.of(good.baseUrl() + "/item/1?redirect_to=file:///etc/passwd")).map((FetchReply reply) -> {
       assertThat(single(reply).error()).isEqualTo(FetchErrorCode.INVALID_URL);
       assertThat(single(reply).message()).contains("unsupported scheme \"file\"");
       return reply;
@@ -105,7 +106,7 @@ class FetchSecurityTest {
   @Test
   void a_name_allowed_by_a_wildcard_that_resolves_to_loopback_is_refused(VertxTestContext tc) {
     FetchEngine engine = FetchEngine.create(vertx, new FetchOptions().setAllowedHosts(List.of("*.test")));
-    engine.fetch(FetchRequest.of("http://rebind.test:" + badPort() + "/item/1")).map(reply -> {
+    engine.fetch(FetchRequest.of("http://rebind.test:" + badPort() + "/item/1")).map((FetchReply reply) -> {
       FetchResult r = single(reply);
       assertThat(r.error()).as("checked on the resolved address: %s", r.message()).isEqualTo(FetchErrorCode.FORBIDDEN_HOST);
       assertThat(r.message()).contains("resolved to 127.0.0.2", "loopback");
@@ -118,7 +119,7 @@ class FetchSecurityTest {
     FetchEngine engine = FetchEngine.create(vertx, new FetchOptions()
       .setAllowedHosts(List.of("rebind.test", "good.test:" + goodPort()))
       .setDeniedHosts(List.of("127.0.0.2/32")));
-    engine.fetch(FetchRequest.of("http://rebind.test:" + badPort() + "/item/1", "http://good.test:" + goodPort() + "/echo")).map(reply -> {
+    engine.fetch(FetchRequest.of("http://rebind.test:" + badPort() + "/item/1", "http://good.test:" + goodPort() + "/echo")).map((FetchReply reply) -> {
       assertThat(reply.results().get(0).error()).isEqualTo(FetchErrorCode.FORBIDDEN_HOST);
       assertThat(reply.results().get(0).message()).contains("deniedHosts entry \"127.0.0.2/32\"");
       FetchResult echo = reply.results().get(1);
@@ -135,7 +136,7 @@ class FetchSecurityTest {
     FetchEngine engine = FetchEngine.create(vertx, new FetchOptions()
       .setAllowedHosts(List.of("good.test:" + goodPort(), "*.test")));
     String to = "http://other.test:" + badPort() + "/item/2";
-    engine.fetch(FetchRequest.of("http://good.test:" + goodPort() + "/item/1?redirect_to=" + to)).map(reply -> {
+    engine.fetch(FetchRequest.of("http://good.test:" + goodPort() + "/item/1?redirect_to=" + to)).map((FetchReply reply) -> {
       assertThat(single(reply).error()).isEqualTo(FetchErrorCode.FORBIDDEN_HOST);
       assertThat(single(reply).message()).contains("resolved to 127.0.0.2");
       return reply;
@@ -150,7 +151,7 @@ class FetchSecurityTest {
       "http://100.100.100.200/", "http://a.evil.test/", "http://[fd00:ec2::254]/");
     Future<Void> chain = Future.succeededFuture();
     for (String url : refused) {
-      chain = chain.compose(v -> engine.fetch(FetchRequest.of(url)).transform(ar -> {
+      chain = chain.compose(v -> engine.fetch(FetchRequest.of(url)).transform((AsyncResult<FetchReply> ar) -> {
         assertThat(ar.failed()).as("%s must be refused", url).isTrue();
         assertThatFailure(ar.cause()).failedWith(FailureCode.FORBIDDEN);
         return Future.<Void>succeededFuture();
@@ -167,7 +168,7 @@ class FetchSecurityTest {
     FetchRequest req = new FetchRequest()
       .add(FetchRequest.Item.get(good.baseUrl() + "/item/1?redirect_to=" + cross).header("authorization", "Bearer s3cret"))
       .add(FetchRequest.Item.get(good.baseUrl() + "/item/1?redirect_to=/echo").header("authorization", "Bearer s3cret"));
-    engine.fetch(req).map(reply -> {
+    engine.fetch(req).map((FetchReply reply) -> {
       JsonObject crossSeen = (JsonObject) reply.results().get(0).json();
       assertThat(crossSeen.getJsonObject("headers").containsKey("authorization")).as("dropped for another origin").isFalse();
       JsonObject sameSeen = (JsonObject) reply.results().get(1).json();
