@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -186,14 +187,12 @@ final class TestWatch {
       JsonObject json = ongoing.toJson();
       long elapsedMs = Math.max(ongoing.durationMs(),
         Duration.between(Instant.parse(json.getString("startedAt")), Instant.now()).toMillis());
-      // an overloaded machine's loop may show the test's code while it waits for a CPU: only a long wait counts
       boolean longWait = elapsedMs >= LONG_WAIT_MS;
-      for (Thread t : Thread.getAllStackTraces().keySet()) {
+      // an overloaded machine's loop may show the test's code while it waits for a CPU: only a long wait counts
+      boolean judge = longWait || !json.getBoolean("overloaded", false);
+      for (Thread t : judge ? Thread.getAllStackTraces().keySet() : Set.<Thread>of()) {
         if (!t.getName().equals(ongoing.thread()) || !checker.isWatching(t)) {
           continue;
-        }
-        if (json.getBoolean("overloaded", false) && !longWait) {
-          break;
         }
         JsonObject look = Sample.lookNow(t, analyzer, options.getMaxStackDepth(), longWait);
         if (look != null && !ended(ongoing, w)) {
