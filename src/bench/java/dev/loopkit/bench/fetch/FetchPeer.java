@@ -14,12 +14,10 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,35 +50,28 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FetchPeer {
 
-  private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "[::1]");
-
   public static void main(String[] args) throws Exception {
-    if (args.length < 4 || args.length > 5) {
-      System.err.println("usage: FetchPeer URL_TEMPLATE N C TIMEOUT_MS [WARMUP]");
+    try {
+      System.out.println(run(args, false));
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
       System.exit(2);
     }
-    System.out.println(run(args, false));
     System.exit(0);
   }
 
   /** Runs one measurement and returns the peer line; {@code close}: close the Vert.x instance first. */
   static String run(String[] args, boolean close) throws Exception {
-    String tpl = args[0];
-    int n = Integer.parseInt(args[1]);
-    int c = Integer.parseInt(args[2]);
-    long timeoutMs = Long.parseLong(args[3]);
-    int warmup = args.length == 5 ? Integer.parseInt(args[4]) : 0;
-    URI probe = URI.create(tpl.replace("{n}", "0"));
-    String host = probe.getHost();
-    if (!LOOPBACK.contains(host)) {
-      throw new IllegalArgumentException("refusing non-loopback host " + host);
-    }
-    if (n <= 0 || c <= 0 || timeoutMs <= 0 || warmup < 0) {
-      throw new IllegalArgumentException("N, C, TIMEOUT_MS must be > 0");
-    }
+    PeerArgs a = PeerArgs.parse("FetchPeer", args);
+    String tpl = a.template();
+    int n = a.n();
+    int c = a.concurrency();
+    long timeoutMs = a.timeoutMs();
+    int warmup = a.warmup();
+    String host = a.host();
+    int port = a.port();
     String path = System.getProperty("path", "bus");
     int loops = Integer.getInteger("eventLoops", VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
-    int port = probe.getPort() < 0 ? 80 : probe.getPort();
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(Boolean.getBoolean("native")));
     if (Boolean.getBoolean("native") && !vertx.isNativeTransportEnabled()) {
@@ -171,7 +162,7 @@ public final class FetchPeer {
       vertx.close().await(30, TimeUnit.SECONDS);
     }
     return String.format(Locale.ROOT, "peer=%s n=%d ok=%d failed=%d wall_ms=%.0f rps=%.0f p50_ms=%.2f p99_ms=%.2f cpu_ms=%.0f",
-      name, n, ok, n - ok, wallMs, ok / (wallMs / 1000.0), pct(okLat, 50), pct(okLat, 99), cpuMs);
+      name, n, ok, n - ok, wallMs, ok / (wallMs / 1000.0), PeerArgs.pctMs(okLat, 50), PeerArgs.pctMs(okLat, 99), cpuMs);
   }
 
   private static final java.util.Map<String, Integer> FAILURES = new java.util.TreeMap<>();
@@ -191,13 +182,5 @@ public final class FetchPeer {
       out.add(tpl.replace("{n}", Integer.toString(start + i)));
     }
     return out;
-  }
-
-  private static double pct(long[] sortedUs, double p) {
-    if (sortedUs.length == 0) {
-      return Double.NaN;
-    }
-    int k = Math.max(0, (int) Math.ceil(p / 100.0 * sortedUs.length) - 1);
-    return sortedUs[k] / 1000.0;
   }
 }

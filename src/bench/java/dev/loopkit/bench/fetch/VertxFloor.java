@@ -10,10 +10,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
-import java.net.URI;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -32,22 +30,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class VertxFloor {
 
-  private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost");
-
   public static void main(String[] args) throws Exception {
-    if (args.length < 4 || args.length > 5) {
-      System.err.println("usage: VertxFloor URL_TEMPLATE N C TIMEOUT_MS [WARMUP]");
+    PeerArgs a;
+    try {
+      a = PeerArgs.parse("VertxFloor", args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
       System.exit(2);
+      return;
     }
-    String tpl = args[0];
-    int n = Integer.parseInt(args[1]);
-    int c = Integer.parseInt(args[2]);
-    long timeoutMs = Long.parseLong(args[3]);
-    int warmup = args.length == 5 ? Integer.parseInt(args[4]) : 0;
-    URI probe = URI.create(tpl.replace("{n}", "0"));
-    if (!LOOPBACK.contains(probe.getHost())) {
-      throw new IllegalArgumentException("refusing non-loopback host " + probe.getHost());
-    }
+    String tpl = a.template();
+    int n = a.n();
+    int c = a.concurrency();
+    long timeoutMs = a.timeoutMs();
+    int warmup = a.warmup();
     Vertx vertx = Vertx.vertx();
     HttpClientAgent client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true),
       new PoolOptions().setHttp1MaxSize(c));
@@ -55,8 +51,8 @@ public final class VertxFloor {
     for (int i = 0; i < c; i++) {
       loops[i] = vertx.getOrCreateContext();   // off a Vert.x thread: a new event-loop context each time
     }
-    String host = probe.getHost();
-    int port = probe.getPort() < 0 ? 80 : probe.getPort();
+    String host = a.host();
+    int port = a.port();
     if (warmup > 0) {
       new Run(client, loops, tpl, host, port, timeoutMs, 0, warmup).start().await(10, TimeUnit.MINUTES);
     }
@@ -70,7 +66,7 @@ public final class VertxFloor {
     long[] ok = Arrays.stream(latUs).filter(v -> v >= 0).sorted().toArray();
     System.out.println(String.format(Locale.ROOT,
       "peer=vertx-floor n=%d ok=%d failed=%d wall_ms=%.0f rps=%.0f p50_ms=%.2f p99_ms=%.2f cpu_ms=%.0f",
-      n, ok.length, n - ok.length, wallMs, ok.length / (wallMs / 1000.0), pct(ok, 50), pct(ok, 99), cpuMs));
+      n, ok.length, n - ok.length, wallMs, ok.length / (wallMs / 1000.0), PeerArgs.pctMs(ok, 50), PeerArgs.pctMs(ok, 99), cpuMs));
     System.exit(0);
   }
 
@@ -127,13 +123,5 @@ public final class VertxFloor {
           sendNext();
         });
     }
-  }
-
-  private static double pct(long[] sortedUs, double p) {
-    if (sortedUs.length == 0) {
-      return Double.NaN;
-    }
-    int k = Math.max(0, (int) Math.ceil(p / 100.0 * sortedUs.length) - 1);
-    return sortedUs[k] / 1000.0;
   }
 }
